@@ -1,0 +1,1 @@
+"""Typed client for the YouCam (Perfect Corp) AI Video Face Swap API."""
