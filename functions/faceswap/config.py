@@ -14,6 +14,7 @@ DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 DEFAULT_FILE_PATH = "/s2s/v2.0/file/face-swap-vid"
 DEFAULT_TASK_PATH = "/s2s/v2.0/task/face-swap-vid"
 DEFAULT_POLLING_INTERVAL_SECONDS = 5.0
+DEFAULT_CREDIT_PATH = "/s2s/v1.0/client/credit"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -24,6 +25,13 @@ def _env_float(name: str, default: float) -> float:
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,16 @@ class VendorSettings:
     max_retries: int = 4
     backoff_factor_seconds: float = 0.5
     retry_statuses: tuple[int, ...] = field(default=(429, 500, 502, 503, 504))
+    # Random extra sleep (0..jitter s) added to each backoff so that concurrent Lambdas do not retry in step.
+    backoff_jitter_seconds: float = 0.25
+    # A vendor Retry-After longer than this is cut short (a Lambda must not sleep past its own timeout).
+    max_retry_after_seconds: int = 30
+    # Creating a task is not idempotent: after a 5xx or a lost response the vendor may have created it
+    # anyway, and a retry would create (and bill) a second task. 429 is always retried (not processed).
+    retry_create_on_server_error: bool = False
+    credit_path: str = DEFAULT_CREDIT_PATH
+    # Size of the pieces streamed to the upload URL (the body is never held in memory as a whole).
+    transfer_chunk_bytes: int = 1024 * 1024
 
     @classmethod
     def from_env(cls) -> VendorSettings:
@@ -58,4 +76,43 @@ class VendorSettings:
             upload_timeout_seconds=_env_float("YOUCAM_UPLOAD_TIMEOUT_SECONDS", 300.0),
             max_retries=_env_int("YOUCAM_MAX_RETRIES", 4),
             backoff_factor_seconds=_env_float("YOUCAM_BACKOFF_SECONDS", 0.5),
+            backoff_jitter_seconds=_env_float("YOUCAM_BACKOFF_JITTER_SECONDS", 0.25),
+            max_retry_after_seconds=_env_int("YOUCAM_MAX_RETRY_AFTER_SECONDS", 30),
+            retry_create_on_server_error=_env_bool("YOUCAM_RETRY_CREATE_ON_SERVER_ERROR", False),
+            credit_path=os.environ.get("YOUCAM_CREDIT_PATH", DEFAULT_CREDIT_PATH),
+            transfer_chunk_bytes=_env_int("YOUCAM_TRANSFER_CHUNK_BYTES", 1024 * 1024),
+        )
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Where the pipeline keeps things; set by CDK as environment variables on every function."""
+
+    bucket: str
+    jobs_table: str
+    api_key_secret_arn: str
+    videos_prefix: str = "videos/"
+    faces_prefix: str = "faces/"
+    jobs_prefix: str = "jobs/"
+    results_prefix: str = "results/"
+    state_machine_arn: str = ""
+    webhook_secret_arn: str = ""
+    deliveries_table: str = ""
+    start_timeout_seconds: int = 600
+
+    @classmethod
+    def from_env(cls) -> PipelineSettings:
+        env = os.environ
+        return cls(
+            bucket=env.get("BUCKET_NAME", ""),
+            jobs_table=env.get("JOBS_TABLE", ""),
+            api_key_secret_arn=env.get("API_KEY_SECRET_ARN", ""),
+            videos_prefix=env.get("VIDEOS_PREFIX", "videos/"),
+            faces_prefix=env.get("FACES_PREFIX", "faces/"),
+            jobs_prefix=env.get("JOBS_PREFIX", "jobs/"),
+            results_prefix=env.get("RESULTS_PREFIX", "results/"),
+            state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
+            webhook_secret_arn=env.get("WEBHOOK_SECRET_ARN", ""),
+            deliveries_table=env.get("DELIVERIES_TABLE", ""),
+            start_timeout_seconds=_env_int("START_TIMEOUT_SECONDS", 600),
         )

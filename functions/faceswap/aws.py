@@ -1,0 +1,62 @@
+"""AWS clients and secrets, created once per container (module scope survives warm invocations)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+
+from faceswap.config import PipelineSettings, VendorSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+    from faceswap.youcam.client import YouCamClient
+
+SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within five minutes
+
+
+@cache
+def settings() -> PipelineSettings:
+    return PipelineSettings.from_env()
+
+
+@cache
+def s3() -> S3Client:
+    return boto3.client("s3")
+
+
+@cache
+def sfn() -> SFNClient:
+    return boto3.client("stepfunctions")
+
+
+@cache
+def jobs_table() -> Table:
+    return boto3.resource("dynamodb").Table(settings().jobs_table)
+
+
+def vendor_client() -> YouCamClient:
+    """A client with the current API key (cached by Powertools; rebuilt only when the key changes)."""
+    return _client_for(_secret(settings().api_key_secret_arn))
+
+
+@cache
+def _client_for(api_key: str) -> YouCamClient:
+    from faceswap.youcam.client import YouCamClient
+
+    return YouCamClient(api_key, VendorSettings.from_env())
+
+
+def webhook_secrets() -> list[str]:
+    """One or more `whsec_...` secrets, space- or newline-separated: several during a rotation."""
+    return _secret(settings().webhook_secret_arn).split()
+
+
+def _secret(arn: str) -> str:
+    value: Any = parameters.get_secret(arn, max_age=SECRET_CACHE_SECONDS)
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,90 @@
+"""Pipeline errors and the one report shape a user reads in results/<job>/error.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class JobRejected(Exception):
+    """The upload does not describe a job we can run (bad manifest, wrong prefix, missing file...)."""
+
+    def __init__(self, code: str, message: str, what_to_fix: str) -> None:
+        super().__init__(f"{message} {what_to_fix}")
+        self.code = code
+        self.message = message
+        self.what_to_fix = what_to_fix
+
+
+# Exception class names double as Step Functions error names (errorType): the state machine retries these.
+class VendorUnavailable(Exception):
+    """The vendor could not be reached or kept failing after the client's retries; try again later."""
+
+
+class TaskStillRunning(Exception):
+    """Finalize was reached while the vendor still reports the task as running (e.g. an early webhook)."""
+
+
+class VendorTaskExpired(Exception):
+    """The vendor no longer knows the task id (not polled in time, or older than 24 h)."""
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """What went wrong, in words a user can act on. Written as error.json and kept on the job record."""
+
+    error_class: str
+    code: str
+    message: str
+    what_to_fix: str
+    vendor_code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ErrorReport:
+        """Any of our typed errors (JobRejected, MediaInvalid, YouCamError) carries code/message/what_to_fix."""
+        code = getattr(exc, "code", None)
+        message = getattr(exc, "message", None)
+        fix = getattr(exc, "what_to_fix", None)
+        if code and message and fix:
+            vendor = code if type(exc).__module__.startswith("faceswap.youcam") else None
+            return cls(type(exc).__name__, str(code), str(message), str(fix), vendor)
+        return cls(type(exc).__name__, "internal_error", str(exc) or type(exc).__name__,
+                   "This is a bug or an outage on our side: check the function logs for the job id, then re-run.")
+
+    @classmethod
+    def from_state_machine_error(cls, error: str, cause: str | None) -> ErrorReport:
+        """Turn a Step Functions {Error, Cause} (a Lambda's errorType/errorMessage JSON, or a state's own) into a
+        report."""
+        message = _cause_message(cause) or error
+        known = _STATE_MACHINE_ERRORS.get(error)
+        if known:
+            return cls(error, known[0], message, known[1])
+        return cls(error, "pipeline_error", message,
+                   "Open the execution in the Step Functions console to see which state failed, then re-run.")
+
+
+def _cause_message(cause: str | None) -> str:
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    return str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else cause
+
+
+_STATE_MACHINE_ERRORS: dict[str, tuple[str, str]] = {
+    "VendorTaskExpired": ("vendor_task_expired", "The vendor forgot the task (not polled in time). Re-run the job "
+                          "with a new \"run\" number; check the vendor console for units already spent."),
+    "PollLimitReached": ("poll_limit_reached", "The vendor took longer than max_polls allows. Raise "
+                         "faceswap:max_polls or re-run later."),
+    "VendorUnavailable": ("vendor_unavailable", "The vendor kept failing or rate-limiting us. Re-run later."),
+    "States.Timeout": ("timeout", "A step timed out. Re-run the job; raise the timeouts if it keeps happening."),
+    "States.TaskFailed": ("task_failed", "A step failed; see the execution in the Step Functions console."),
+    "InvalidApiKey": ("InvalidApiKey", "Put a valid YouCam API key into the API-key secret, then re-run."),
+    "TaskTimedOut": ("TaskTimeout", "The vendor timed out processing the video. Re-run the job later."),
+}

@@ -1,0 +1,86 @@
+"""The end of a job: trust the API's final status, copy the result, write what the user reads.
+
+Used by Finalize (after the race), Record failure (caught errors) and the execution-failed rule (anything the
+state machine could not catch: run timeout, abort).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from faceswap.errors import ErrorReport, TaskStillRunning, VendorTaskExpired, VendorUnavailable
+from faceswap.records import SUCCEEDED, JobStore
+from faceswap.results import OUTPUT_NAME, ResultWriter
+from faceswap.transfer import copy_result_to_s3
+from faceswap.youcam.errors import InvalidTaskId, TaskFailed, YouCamError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from faceswap.youcam.client import YouCamClient
+    from faceswap.youcam.models import TaskStatus
+
+logger = Logger(child=True)
+
+
+@dataclass
+class Finisher:
+    s3: S3Client
+    bucket: str
+    store: JobStore
+    results: ResultWriter
+
+    def finalize(self, job_id: str, task_id: str, client: YouCamClient) -> dict[str, Any]:
+        """Returns {"succeeded": bool, ...}; a failed vendor task is an outcome, not an exception."""
+        status = _final_status(client, task_id)
+        if not status.succeeded:
+            return self._vendor_failure(job_id, status)
+        output_key = self.results.key(job_id, OUTPUT_NAME)
+        try:
+            copy_result_to_s3(client, status.result_url or "", self.s3, self.bucket, output_key)
+        except YouCamError as exc:
+            raise _transient_or(exc) from exc
+        if self.store.mark_succeeded(job_id, output_key):
+            self.results.write_status(job_id, self.store.get(job_id) or {}, SUCCEEDED)
+        logger.info("job succeeded", extra={"output_key": output_key})
+        return {"succeeded": True, "output_key": output_key}
+
+    def record_failure(self, job_id: str, report: ErrorReport) -> bool:
+        """Writes error.json unless the job already ended (first final state wins)."""
+        if not self.store.mark_failed(job_id, report):
+            logger.info("job already final; failure not recorded", extra={"code": report.code})
+            return False
+        self.results.write_error(job_id, report, self.store.get(job_id))
+        logger.warning("job failed", extra={"code": report.code, "error_class": report.error_class})
+        return True
+
+    def _vendor_failure(self, job_id: str, status: TaskStatus) -> dict[str, Any]:
+        try:
+            status.raise_for_error()
+        except TaskFailed as exc:
+            report = ErrorReport.from_exception(exc)
+        else:  # an error status without an engine code
+            report = ErrorReport("TaskFailed", "unknown", status.error_message or "The vendor task failed.",
+                                 "Re-run the job; contact the vendor if it keeps failing.")
+        self.record_failure(job_id, report)
+        return {"succeeded": False, "error": f"Vendor.{report.code}", "cause": f"{report.message} {report.what_to_fix}"}
+
+
+def _final_status(client: YouCamClient, task_id: str) -> TaskStatus:
+    try:
+        status = client.get_task(task_id)
+    except InvalidTaskId as exc:
+        raise VendorTaskExpired(f"The vendor no longer knows task {task_id}: {exc.message}") from exc
+    except YouCamError as exc:
+        raise _transient_or(exc) from exc
+    if not status.is_final:
+        raise TaskStillRunning(f"task {task_id} is still {status.status}")
+    return status
+
+
+def _transient_or(exc: YouCamError) -> Exception:
+    """Retryable vendor faults become VendorUnavailable, which the state machine retries with backoff."""
+    return VendorUnavailable(str(exc)) if exc.retryable else exc

@@ -1,0 +1,145 @@
+"""Job records in DynamoDB: who owns a job (first writer wins), where it is, and the webhook callback token.
+
+Items:  JOB#<job_id>   state, keys, vendor task id, units, timings, error
+        TASK#<task_id> job_id, callback token, webhook status (whichever of token/webhook arrives second signals)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from faceswap.errors import ErrorReport
+from faceswap.jobs import JobSpec
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+STARTING, SUBMITTED, SUCCEEDED, FAILED = "STARTING", "SUBMITTED", "SUCCEEDED", "FAILED"
+RECORD_TTL_SECONDS = 90 * 24 * 3600
+TASK_TTL_SECONDS = 2 * 24 * 3600  # the vendor forgets task ids after 24 h
+
+
+@dataclass(frozen=True)
+class Claim:
+    won: bool
+    existing: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CallbackState:
+    token: str | None
+    webhook_status: str | None
+
+
+class JobStore:
+    def __init__(self, table: Table, clock: Any = time.time) -> None:
+        self._table = table
+        self._clock = clock
+
+    def claim(self, job: JobSpec) -> Claim:
+        """Conditional put: exactly one of any number of concurrent duplicate events gets the job."""
+        now = self._clock()
+        item: dict[str, Any] = {"pk": _job_pk(job.job_id), "job_id": job.job_id, "name": job.name, "run": job.run,
+                "state": STARTING, "video_key": job.video_key, "face_key": job.face_key,
+                "source_key": job.source_key, "created_at": _iso(now), "created_epoch": int(now),
+                "expires_at": int(now) + RECORD_TTL_SECONDS}
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            return Claim(True)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return Claim(False, self.get(job.job_id))
+            raise
+
+    def release(self, job_id: str) -> None:
+        """Give a claim back (nothing was spent yet) so that the event's retry can take it again."""
+        self._table.delete_item(Key={"pk": _job_pk(job_id)},
+                                ConditionExpression="#s = :starting",
+                                ExpressionAttributeNames={"#s": "state"},
+                                ExpressionAttributeValues={":starting": STARTING})
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key={"pk": _job_pk(job_id)}, ConsistentRead=True).get("Item")
+
+    def mark_submitted(self, job_id: str, task_id: str, units: int, duration_seconds: float) -> None:
+        now = self._clock()
+        self._table.update_item(
+            Key={"pk": _job_pk(job_id)},
+            UpdateExpression="SET #s = :s, task_id = :t, units = :u, duration_seconds = :d, submitted_at = :now",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":s": SUBMITTED, ":t": task_id, ":u": units,
+                                       ":d": str(round(duration_seconds, 3)), ":now": _iso(now)},
+        )
+        self._table.put_item(Item={"pk": _task_pk(task_id), "job_id": job_id,
+                                   "expires_at": int(now) + TASK_TTL_SECONDS})
+
+    def mark_succeeded(self, job_id: str, output_key: str) -> bool:
+        return self._finish(job_id, SUCCEEDED, {"output_key": output_key})
+
+    def mark_failed(self, job_id: str, report: ErrorReport) -> bool:
+        """First final state wins: a later failure report never overwrites a success or an earlier cause."""
+        return self._finish(job_id, FAILED, {"error": report.to_dict()})
+
+    def store_token(self, task_id: str, token: str) -> CallbackState:
+        return self._update_task(task_id, "callback_token", token)
+
+    def record_webhook(self, task_id: str, task_status: str) -> CallbackState | None:
+        """None when the task is unknown: nothing is created for ids we never submitted."""
+        try:
+            return self._update_task(task_id, "webhook_status", task_status, must_exist=True)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+
+    def _finish(self, job_id: str, state: str, fields: dict[str, Any]) -> bool:
+        sets = ", ".join(f"#{k} = :{k}" for k in fields)
+        try:
+            self._table.update_item(
+                Key={"pk": _job_pk(job_id)},
+                UpdateExpression=f"SET #s = :s, finished_at = :now, {sets}",
+                ConditionExpression="attribute_exists(pk) AND NOT #s IN (:succeeded, :failed)",
+                ExpressionAttributeNames={"#s": "state", **{f"#{k}": k for k in fields}},
+                ExpressionAttributeValues={":s": state, ":now": _iso(self._clock()), ":succeeded": SUCCEEDED,
+                                           ":failed": FAILED, **{f":{k}": v for k, v in fields.items()}},
+            )
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def _update_task(self, task_id: str, field: str, value: str, must_exist: bool = False) -> CallbackState:
+        kwargs: dict[str, Any] = {}
+        if must_exist:
+            kwargs["ConditionExpression"] = "attribute_exists(pk)"
+        item = self._table.update_item(
+            Key={"pk": _task_pk(task_id)}, UpdateExpression="SET #f = :v",
+            ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":v": value},
+            ReturnValues="ALL_NEW", **kwargs,
+        )["Attributes"]
+        return CallbackState(_str_or_none(item.get("callback_token")), _str_or_none(item.get("webhook_status")))
+
+
+def _job_pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def _task_pk(task_id: str) -> str:
+    return f"TASK#{task_id}"
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

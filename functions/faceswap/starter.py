@@ -1,0 +1,175 @@
+"""Start a job from an uploaded object: validate before spending, claim once, upload, create the task, run.
+
+Order matters for "no lost job, no double charge":
+  claim (conditional put) → validate media (free) → upload inputs → create task (spends units) →
+  record task id → start the execution named after the job (idempotent).
+A transient failure before the task exists releases the claim and re-raises, so the event's retry starts over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from faceswap.errors import ErrorReport, JobRejected, VendorUnavailable
+from faceswap.jobs import JobSpec, job_from_manifest, job_from_video, job_name_from_key
+from faceswap.media import (
+    MediaInvalid,
+    MediaLimits,
+    S3RangeReader,
+    billable_units,
+    dst_duration,
+    validate_image,
+    validate_video,
+)
+from faceswap.records import STARTING, SUBMITTED, JobStore
+from faceswap.results import ResultWriter
+from faceswap.transfer import upload_to_vendor
+from faceswap.workflow_input import execution_input
+from faceswap.youcam.errors import YouCamError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+    from faceswap.config import PipelineSettings
+    from faceswap.media import VideoInfo
+    from faceswap.youcam.client import YouCamClient
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    action: str  # started | duplicate | resumed | rejected | waiting_for_manifest | failed
+    job_id: str
+    detail: str = ""
+
+
+@dataclass
+class JobStarter:
+    s3: S3Client
+    sfn: SFNClient
+    store: JobStore
+    results: ResultWriter
+    settings: PipelineSettings
+    vendor: Any  # () -> YouCamClient, called only when a unit may be spent
+    limits: MediaLimits
+    clock: Any = time.time
+
+    def handle_upload(self, bucket: str, key: str) -> StartOutcome:
+        try:
+            job = self._job_for(bucket, key)
+        except JobRejected as exc:
+            job_id = job_name_from_key(key)
+            self.results.write_error(job_id, ErrorReport.from_exception(exc))
+            return StartOutcome("rejected", job_id, exc.code)
+        if job is None:
+            return StartOutcome("waiting_for_manifest", job_name_from_key(key))
+        logger.append_keys(job_id=job.job_id)
+        claim = self.store.claim(job)
+        if not claim.won:
+            return self._on_duplicate(job, claim.existing or {})
+        return self._run(bucket, job)
+
+    # --- steps ---------------------------------------------------------------------------------------------
+    def _job_for(self, bucket: str, key: str) -> JobSpec | None:
+        s = self.settings
+        if key.startswith(s.jobs_prefix):
+            body = self.s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+            return job_from_manifest(key, body, s)
+        if key.startswith(s.videos_prefix):
+            metadata = self.s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+            return job_from_video(key, metadata, s)
+        raise JobRejected("key_outside_prefix", f"{key} is not a job upload.",
+                          f"Start jobs with a manifest under {s.jobs_prefix} or a video under {s.videos_prefix}.")
+
+    def _run(self, bucket: str, job: JobSpec) -> StartOutcome:
+        try:
+            video, face_size = self._validate(bucket, job)
+            client: YouCamClient = self.vendor()
+            src = upload_to_vendor(self.s3, bucket, job.video_key, video.size_bytes, client)
+            ref = upload_to_vendor(self.s3, bucket, job.face_key, face_size, client)
+        except (JobRejected, MediaInvalid) as exc:
+            return self._fail(job, exc)
+        except YouCamError as exc:
+            return self._fail(job, exc) if not exc.retryable else self._give_back(job, exc)
+        return self._create_task(job, client, src, ref, video)
+
+    def _validate(self, bucket: str, job: JobSpec) -> tuple[VideoInfo, int]:
+        with _missing_file_is_rejected(job.video_key, "video"):
+            video = validate_video(S3RangeReader(self.s3, bucket, job.video_key), self.limits)
+        with _missing_file_is_rejected(job.face_key, "face image"):
+            face = validate_image(S3RangeReader(self.s3, bucket, job.face_key), self.limits)
+        return video, face.size_bytes
+
+    def _create_task(self, job: JobSpec, client: YouCamClient, src: str, ref: str, video: VideoInfo) -> StartOutcome:
+        try:
+            task = client.create_task(src_file_id=src, ref_file_id=ref,
+                                      dst_duration=dst_duration(video.duration_seconds))
+        except YouCamError as exc:
+            # 429 means "not processed"; other failures here are final or ambiguous: never retry blindly.
+            return self._give_back(job, exc) if exc.code == "TooManyRequests" else self._fail(job, exc)
+        logger.append_keys(task_id=task.task_id)
+        units = billable_units(video.duration_seconds)
+        self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds)
+        self._start_execution(job.job_id, task.task_id, task.polling_interval_seconds)
+        logger.info("job started", extra={"units": units, "duration_seconds": video.duration_seconds})
+        return StartOutcome("started", job.job_id, task.task_id)
+
+    def _start_execution(self, job_id: str, task_id: str, interval: float | None) -> None:
+        try:
+            self.sfn.start_execution(stateMachineArn=self.settings.state_machine_arn, name=job_id,
+                                     input=execution_input(job_id, task_id, interval))
+        except self.sfn.exceptions.ExecutionAlreadyExists:
+            logger.info("execution already exists")
+
+    def _on_duplicate(self, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
+        state = existing.get("state")
+        if state == SUBMITTED and existing.get("task_id"):
+            # The task exists but the execution may not have started (crash in between): start it, by name.
+            self._start_execution(job.job_id, str(existing["task_id"]), None)
+            return StartOutcome("resumed", job.job_id)
+        age = self.clock() - float(existing.get("created_epoch", 0))
+        if state == STARTING and age > self.settings.start_timeout_seconds:
+            report = ErrorReport("StartInterrupted", "start_interrupted",
+                                 "Starting the job was interrupted before the vendor task was confirmed.",
+                                 "Check the vendor console for a task, then re-run with a new \"run\" number.")
+            self._record_failure(job.job_id, report)
+            return StartOutcome("failed", job.job_id, "start_interrupted")
+        logger.info("duplicate event ignored", extra={"state": state})
+        return StartOutcome("duplicate", job.job_id, str(state))
+
+    def _fail(self, job: JobSpec, exc: Exception) -> StartOutcome:
+        report = ErrorReport.from_exception(exc)
+        logger.warning("job rejected", extra={"code": report.code})
+        self._record_failure(job.job_id, report)
+        return StartOutcome("failed", job.job_id, report.code)
+
+    def _record_failure(self, job_id: str, report: ErrorReport) -> None:
+        if self.store.mark_failed(job_id, report):
+            self.results.write_error(job_id, report, self.store.get(job_id))
+
+    def _give_back(self, job: JobSpec, exc: YouCamError) -> StartOutcome:
+        """Nothing was spent: release the claim and fail the invocation so that Lambda retries the event."""
+        self.store.release(job.job_id)
+        raise VendorUnavailable(f"vendor unavailable before the task was created: {exc}") from exc
+
+
+
+
+@contextmanager
+def _missing_file_is_rejected(key: str, what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise JobRejected("missing_file", f"The {what} {key} does not exist in the bucket.",
+                              f"Upload the {what} first, then the manifest that names it.") from exc
+        raise

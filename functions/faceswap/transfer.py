@@ -1,0 +1,41 @@
+"""Move media without holding it: S3 → vendor upload URL, and vendor result URL → S3."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from boto3.s3.transfer import TransferConfig
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from faceswap.youcam.client import YouCamClient
+
+# Multipart parts of 8 MiB, one at a time: memory stays at about one part whatever the video size.
+RESULT_TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024,
+                                 max_concurrency=1, use_threads=False)
+CONTENT_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def content_type_for(key: str) -> str:
+    suffix = key[key.rfind("."):].lower() if "." in key else ""
+    return CONTENT_TYPES.get(suffix, "application/octet-stream")
+
+
+def upload_to_vendor(s3: S3Client, bucket: str, key: str, size: int, client: YouCamClient) -> str:
+    """Stream an S3 object through the vendor's File API; returns the vendor file id."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        return client.upload(body, size=size, content_type=content_type_for(key),
+                             file_name=key.rsplit("/", 1)[-1])
+    finally:
+        body.close()
+
+
+def copy_result_to_s3(client: YouCamClient, url: str, s3: S3Client, bucket: str, key: str) -> None:
+    """The result URL lives two hours: copy it into the bucket as soon as the task succeeds."""
+    with client.open_result(url) as result:
+        # ResultDownload is file-like (read(n)); boto3 only needs that.
+        s3.upload_fileobj(result, bucket, key, ExtraArgs={"ContentType": "video/mp4"},  # type: ignore[arg-type]
+                          Config=RESULT_TRANSFER)

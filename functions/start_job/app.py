@@ -1,0 +1,41 @@
+"""S3 upload → start a face-swap job (validate, claim once, upload to the vendor, create the task, run)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from faceswap import aws, wiring
+from faceswap.media import MediaLimits
+from faceswap.starter import JobStarter
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def _starter() -> JobStarter:
+    s = aws.settings()
+    return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=wiring.store(), results=wiring.results(), settings=s,
+                      vendor=aws.vendor_client, limits=MediaLimits.from_env())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    starter = _starter()
+    outcomes = []
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)  # S3 event keys are URL-encoded
+        outcome = starter.handle_upload(record.s3.bucket.name, key)
+        metrics.add_metric(name=f"Jobs_{outcome.action}", unit=MetricUnit.Count, value=1)
+        logger.info("upload handled", extra={"key": key, "action": outcome.action, "detail": outcome.detail})
+        outcomes.append({"key": key, "action": outcome.action, "job_id": outcome.job_id})
+    return {"outcomes": outcomes}

@@ -1,0 +1,79 @@
+"""POST /webhook: verify the Standard Webhooks signature on the raw body, drop duplicates, end the wait.
+
+Answers: 200 for any valid delivery (also late, duplicate or for an unknown task), 401 for a bad signature,
+413 for an oversized body. Bad input never causes a 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from faceswap import aws, wiring
+from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, verify_webhook
+
+MAX_BODY_BYTES = 64 * 1024  # the vendor's events are a few hundred bytes
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+# webhook-id is stable across the vendor's retries: one signal per delivery id, remembered for a day.
+idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", expires_after_seconds=24 * 3600)
+deliveries = DynamoDBPersistenceLayer(table_name=os.environ.get("DELIVERIES_TABLE", "unset"))
+
+
+@app.post("/webhook")
+def receive_webhook() -> Response:
+    body = _raw_body()
+    if len(body) > MAX_BODY_BYTES:
+        return _answer(413, {"error": "body too large"}, "WebhooksTooLarge")
+    try:
+        event = verify_webhook(app.current_event.headers, body, aws.webhook_secrets())
+    except WebhookRejected as exc:
+        logger.warning("webhook rejected", extra={"reason": str(exc)})
+        return _answer(401, {"error": "invalid signature"}, "WebhooksRejected")
+    logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id)
+    try:
+        outcome = signal_once(delivery=event)
+    except IdempotencyAlreadyInProgressError:
+        outcome = {"outcome": "duplicate_in_progress"}
+    logger.info("webhook accepted", extra=outcome)
+    return _answer(200, {"accepted": True, **outcome}, "WebhooksAccepted")
+
+
+@idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency)
+def signal_once(delivery: WebhookEvent) -> dict[str, Any]:
+    return {"outcome": wiring.callbacks().on_webhook(delivery.task_id, delivery.task_status)}
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    raw = event.body or ""
+    return base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+
+
+def _answer(status: int, body: dict[str, Any], metric: str) -> Response:
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

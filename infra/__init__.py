@@ -1,0 +1,1 @@
+"""CDK app: the face-swap pipeline as one reusable construct."""

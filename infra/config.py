@@ -1,0 +1,80 @@
+"""User configuration: CDK context (cdk.json or `-c key=value`), validated at synth time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from constructs import Node
+
+CONTEXT_PREFIX = "faceswap:"
+
+
+class ConfigError(ValueError):
+    """A context value that cannot work; raised at synth, before anything is deployed."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every knob a user can turn, with the default documented in the README's configuration table."""
+
+    vendor_base_url: str = "https://yce-api-01.makeupar.com"
+    vendor_file_path: str = "/s2s/v2.0/file/face-swap-vid"
+    default_polling_interval_seconds: int = 5
+    max_polls: int = 720
+    run_timeout_minutes: int = 120
+    webhook_wait_minutes: int = 90
+    videos_prefix: str = "videos/"
+    faces_prefix: str = "faces/"
+    jobs_prefix: str = "jobs/"
+    results_prefix: str = "results/"
+    results_retention_days: int = 30
+    inputs_retention_days: int = 7
+    alarm_email: str = ""
+    webhook_rate_limit_rps: int = 50
+    webhook_burst_limit: int = 100
+    log_retention_days: int = 30
+
+    @classmethod
+    def from_context(cls, node: Node) -> PipelineConfig:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = node.try_get_context(CONTEXT_PREFIX + f.name)
+            if raw is not None:
+                values[f.name] = _coerce(f.name, raw, type(f.default))
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if not re.fullmatch(r"https?://[^\s/]+(:\d+)?", self.vendor_base_url.rstrip("/")):
+            raise ConfigError(f"vendor_base_url must be an http(s) origin, got {self.vendor_base_url!r}")
+        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 300)
+        _check_range("max_polls", self.max_polls, 1, 10_000)
+        _check_range("run_timeout_minutes", self.run_timeout_minutes, 1, 24 * 60)
+        _check_range("webhook_wait_minutes", self.webhook_wait_minutes, 1, self.run_timeout_minutes)
+        _check_range("results_retention_days", self.results_retention_days, 1, 3650)
+        _check_range("inputs_retention_days", self.inputs_retention_days, 1, 3650)
+        _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
+        _check_range("webhook_burst_limit", self.webhook_burst_limit, 1, 5_000)
+        prefixes = [self.videos_prefix, self.faces_prefix, self.jobs_prefix, self.results_prefix]
+        for prefix in prefixes:
+            if not re.fullmatch(r"[A-Za-z0-9_\-]+/", prefix):
+                raise ConfigError(f"bucket prefixes must look like 'name/', got {prefix!r}")
+        if len(set(prefixes)) != len(prefixes):
+            raise ConfigError("videos, faces, jobs and results prefixes must all differ")
+        if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
+            raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"context {CONTEXT_PREFIX}{name} must be {kind.__name__}, got {raw!r}") from exc

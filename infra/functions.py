@@ -1,0 +1,61 @@
+"""The pipeline's Lambda functions: one shared asset, one handler module per function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import build_lambda_asset
+
+# The local stack runs these exact bundles with the machine's CPython 3.11, so the runtime matches it.
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    handler_module: str
+    description: str
+    timeout: Duration
+    memory_mb: int = 256
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+class FunctionFactory:
+    """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings."""
+
+    def __init__(self, scope: Construct, common_env: dict[str, str], log_retention: logs.RetentionDays) -> None:
+        self._scope = scope
+        self._common_env = common_env
+        self._log_retention = log_retention
+        asset_dir, asset_hash = build_lambda_asset()
+        self._code = lambda_.Code.from_asset(
+            str(asset_dir), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
+        )
+
+    def create(self, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self._scope, f"{construct_id}Logs", retention=self._log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        return lambda_.Function(
+            self._scope, construct_id,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            code=self._code,
+            handler=f"{spec.handler_module}.app.lambda_handler",
+            description=spec.description,
+            timeout=spec.timeout,
+            memory_size=spec.memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            environment={
+                **self._common_env,
+                "POWERTOOLS_SERVICE_NAME": spec.handler_module,
+                **spec.environment,
+            },
+        )
+

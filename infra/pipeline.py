@@ -1,0 +1,206 @@
+"""`FaceSwapPipeline`: the whole system as one reusable construct.
+
+S3 upload → Start job (Lambda) → state machine (webhook/polling race → Finalize) → results/ in the same bucket;
+Webhook (API Gateway → Lambda) short-circuits the wait. Reads top to bottom as the architecture diagram.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import PipelineConfig
+from infra.functions import FunctionFactory, FunctionSpec
+from infra.monitoring import Monitoring
+from infra.storage import Storage
+from infra.workflow import WorkflowFunctions, WorkflowLimits, build_definition
+
+
+class FaceSwapPipeline(Construct):
+    def __init__(self, scope: Construct, construct_id: str, config: PipelineConfig | None = None,
+                 vendor_base_url: str | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config or PipelineConfig()
+        self.storage = Storage(self, "Storage", self.config)
+        self._state_machine_name = f"{Stack.of(self).stack_name}-{construct_id}-Job"[:80]
+        self._factory = FunctionFactory(self, self._common_env(vendor_base_url or self.config.vendor_base_url),
+                                        _retention(self.config.log_retention_days))
+        self.workflow_functions = self._workflow_functions()
+        self.state_machine = self._state_machine()
+        self.start_dlq = _queue(self, "StartJobDeadLetters")
+        self.start_job = self._start_job_function()
+        self.failure_recorder = self._failure_recorder()
+        self.webhook = self._webhook_function()
+        self.api = self._webhook_api()
+        self.monitoring = Monitoring(self, "Monitoring", self)
+
+    # --- functions -------------------------------------------------------------------------------------------
+    def _common_env(self, vendor_base_url: str) -> dict[str, str]:
+        s, c = self.storage, self.config
+        return {
+            "BUCKET_NAME": s.bucket.bucket_name,
+            "JOBS_TABLE": s.jobs.table_name,
+            "API_KEY_SECRET_ARN": s.api_key.secret_arn,
+            "YOUCAM_BASE_URL": vendor_base_url,
+            "YOUCAM_FILE_PATH": c.vendor_file_path,
+            "DEFAULT_POLLING_INTERVAL_SECONDS": str(c.default_polling_interval_seconds),
+            "VIDEOS_PREFIX": c.videos_prefix, "FACES_PREFIX": c.faces_prefix,
+            "JOBS_PREFIX": c.jobs_prefix, "RESULTS_PREFIX": c.results_prefix,
+            "POWERTOOLS_METRICS_NAMESPACE": "FaceSwap",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+
+    def _workflow_functions(self) -> WorkflowFunctions:
+        s, f = self.storage, self._factory
+        check = f.create("CheckStatus", FunctionSpec("check_status", "One poll of the vendor task",
+                                                     Duration.seconds(30)))
+        await_webhook = f.create("AwaitWebhook", FunctionSpec(
+            "await_webhook", "Stores the task token against the vendor task id", Duration.seconds(15)))
+        finalize = f.create("Finalize", FunctionSpec(
+            "finalize", "Streams the result into results/ and writes status.json", Duration.minutes(10), 512))
+        record = f.create("RecordFailure", FunctionSpec(
+            "record_failure", "Writes error.json for a failed job", Duration.seconds(30)))
+        for fn in (check, finalize):
+            s.api_key.grant_read(fn)
+        for fn in (await_webhook, finalize, record):
+            s.jobs.grant_read_write_data(fn)
+        for fn in (finalize, record):
+            s.bucket.grant_put(fn, f"{self.config.results_prefix}*")
+        self._grant_task_response(await_webhook)
+        return WorkflowFunctions(check, await_webhook, finalize, record)
+
+    def _start_job_function(self) -> lambda_.Function:
+        s, c = self.storage, self.config
+        fn = self._factory.create("StartJob", FunctionSpec(
+            "start_job", "Validates an upload, creates the vendor task, starts the execution",
+            Duration.minutes(10), 512, {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+                                        "START_TIMEOUT_SECONDS": "600"}))
+        fn.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6),
+                                  on_failure=destinations.SqsDestination(self.start_dlq))
+        for prefix in (c.videos_prefix, c.faces_prefix, c.jobs_prefix):
+            s.bucket.grant_read(fn, f"{prefix}*")
+        s.bucket.grant_put(fn, f"{c.results_prefix}*")
+        s.jobs.grant_read_write_data(fn)
+        s.api_key.grant_read(fn)
+        self.state_machine.grant_start_execution(fn)
+        for prefix in (c.jobs_prefix, c.videos_prefix):
+            s.bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(fn),
+                                            s3.NotificationKeyFilter(prefix=prefix))
+        return fn
+
+    def _failure_recorder(self) -> lambda_.Function:
+        """Records failures the state machine could not record itself (run timeout, abort, crash)."""
+        s = self.storage
+        fn = self._factory.create("ExecutionFailed", FunctionSpec(
+            "execution_failed", "Writes error.json for executions that failed, timed out or were aborted",
+            Duration.seconds(30)))
+        s.jobs.grant_read_write_data(fn)
+        s.bucket.grant_put(fn, f"{self.config.results_prefix}*")
+        events.Rule(
+            self, "ExecutionFailedRule",
+            description="Failed, timed-out or aborted face-swap executions",
+            event_pattern=events.EventPattern(
+                source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
+                detail={"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                        "stateMachineArn": [self.state_machine.state_machine_arn]}),
+            targets=[targets.LambdaFunction(fn, retry_attempts=4, max_event_age=Duration.hours(2),
+                                            dead_letter_queue=_queue(self, "ExecutionFailedDeadLetters"))],
+        )
+        return fn
+
+    def _webhook_function(self) -> lambda_.Function:
+        s = self.storage
+        fn = self._factory.create("Webhook", FunctionSpec(
+            "webhook", "Verifies YouCam webhooks and short-circuits the wait", Duration.seconds(10), 256,
+            {"WEBHOOK_SECRET_ARN": s.webhook_secrets.secret_arn,
+             "DELIVERIES_TABLE": s.deliveries.table_name}))
+        s.webhook_secrets.grant_read(fn)
+        s.jobs.grant_read_write_data(fn)
+        s.deliveries.grant_read_write_data(fn)
+        self._grant_task_response(fn)
+        return fn
+
+    # --- orchestration and edges ----------------------------------------------------------------------------
+    def _state_machine(self) -> sfn.StateMachine:
+        c = self.config
+        definition = build_definition(self, self.workflow_functions, WorkflowLimits(
+            max_polls=c.max_polls, webhook_wait=Duration.minutes(c.webhook_wait_minutes)))
+        return sfn.StateMachine(
+            self, "Job", state_machine_name=self._state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(c.run_timeout_minutes),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=logs.LogGroup(self, "JobExecutionLogs",
+                                                          retention=_retention(c.log_retention_days)),
+                                level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+
+    def _grant_task_response(self, fn: lambda_.Function) -> None:
+        # Built from the name, not the construct, to avoid a dependency cycle (the machine invokes the function).
+        arn = Stack.of(self).format_arn(service="states", resource="stateMachine",
+                                        resource_name=self._state_machine_name,
+                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        fn.add_to_role_policy(iam.PolicyStatement(
+            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            resources=[arn]))
+
+    def _webhook_api(self) -> apigw.RestApi:
+        c = self.config
+        access_logs = logs.LogGroup(self, "WebhookApiAccessLogs", retention=_retention(c.log_retention_days))
+        api = apigw.RestApi(
+            self, "WebhookApi", description="Receives YouCam webhooks",
+            endpoint_types=[apigw.EndpointType.REGIONAL], cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name="prod", tracing_enabled=True,
+                throttling_rate_limit=c.webhook_rate_limit_rps, throttling_burst_limit=c.webhook_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+            ),
+        )
+        # Cheap rejection at the edge; the Lambda checks all of it again (signature first).
+        validator = api.add_request_validator("WebhookShape", validate_request_parameters=True,
+                                              validate_request_body=True)
+        model = api.add_model("WebhookEvent", content_type="application/json", schema=apigw.JsonSchema(
+            type=apigw.JsonSchemaType.OBJECT, required=["data"],
+            properties={"data": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT,
+                                                 required=["task_id", "task_status"])}))
+        api.root.add_resource("webhook").add_method(
+            "POST", apigw.LambdaIntegration(self.webhook), request_validator=validator,
+            request_models={"application/json": model},
+            request_parameters={f"method.request.header.{h}": True
+                                for h in ("webhook-id", "webhook-timestamp", "webhook-signature")},
+        )
+        return api
+
+
+def _queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     retention_period=Duration.days(14))
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    if days not in _RETENTION:
+        raise ValueError(f"log_retention_days must be one of {sorted(_RETENTION)}, got {days}")
+    return _RETENTION[days]

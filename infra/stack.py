@@ -1,0 +1,29 @@
+"""The deployable stack: the construct plus a deploy-time override of the vendor URL and the outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from infra.config import PipelineConfig
+from infra.nag import suppress_reviewed_findings
+from infra.pipeline import FaceSwapPipeline
+
+
+class FaceSwapStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, config: PipelineConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # A parameter (default from context) so the same template can point at the local emulator.
+        vendor_url = cdk.CfnParameter(self, "VendorBaseUrl", type="String", default=config.vendor_base_url,
+                                      description="YouCam API origin")
+        self.pipeline = FaceSwapPipeline(self, "Pipeline", config, vendor_base_url=vendor_url.value_as_string)
+        p = self.pipeline
+        cdk.CfnOutput(self, "BucketName", value=p.storage.bucket.bucket_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=p.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "WebhookUrl", value=p.api.url_for_path("/webhook"))
+        cdk.CfnOutput(self, "JobsTableName", value=p.storage.jobs.table_name)
+        cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)
+        cdk.CfnOutput(self, "WebhookSecretArn", value=p.storage.webhook_secrets.secret_arn)
+        suppress_reviewed_findings(self)
