@@ -40,6 +40,7 @@ def build_lambda_asset() -> tuple[Path, str]:
     asset_hash = inputs_hash()
     target = BUILD_DIR / asset_hash[:16]
     if not _marker(target).exists():
+        _remove_stale_builds()
         _build_into(target)
     return target, asset_hash
 
@@ -59,6 +60,10 @@ def _build_into(target: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for bin_dir in staging.glob("bin"):
         shutil.rmtree(bin_dir)  # console scripts of the wheels: not needed in Lambda
+    # Lambda's code directory is read-only: ship bytecode so cold starts do not compile. Hash-based pyc files
+    # keep the asset reproducible (no timestamps); this interpreter is CPython 3.11 like the runtime.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                    str(staging)], check=True)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     _marker(target).write_text("ok\n")
@@ -67,3 +72,12 @@ def _build_into(target: Path) -> None:
 def _marker(target: Path) -> Path:
     """Written last, beside (not inside) the asset, so a half-built directory is never reused."""
     return target.with_name(target.name + ".complete")
+
+
+def _remove_stale_builds() -> None:
+    if BUILD_DIR.exists():
+        for old in BUILD_DIR.iterdir():
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)

@@ -32,7 +32,7 @@ from faceswap.records import STARTING, SUBMITTED, JobStore
 from faceswap.results import ResultWriter
 from faceswap.transfer import upload_to_vendor
 from faceswap.workflow_input import execution_input
-from faceswap.youcam.errors import YouCamError
+from faceswap.youcam.errors import RateLimited, YouCamError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -115,7 +115,7 @@ class JobStarter:
                                       dst_duration=dst_duration(video.duration_seconds))
         except YouCamError as exc:
             # 429 means "not processed"; other failures here are final or ambiguous: never retry blindly.
-            return self._give_back(job, exc) if exc.code == "TooManyRequests" else self._fail(job, exc)
+            return self._give_back(job, exc) if isinstance(exc, RateLimited) else self._fail(job, exc)
         logger.append_keys(task_id=task.task_id)
         units = billable_units(video.duration_seconds)
         self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds)

@@ -36,6 +36,5 @@ def upload_to_vendor(s3: S3Client, bucket: str, key: str, size: int, client: You
 def copy_result_to_s3(client: YouCamClient, url: str, s3: S3Client, bucket: str, key: str) -> None:
     """The result URL lives two hours: copy it into the bucket as soon as the task succeeds."""
     with client.open_result(url) as result:
-        # ResultDownload is file-like (read(n)); boto3 only needs that.
-        s3.upload_fileobj(result, bucket, key, ExtraArgs={"ContentType": "video/mp4"},  # type: ignore[arg-type]
+        s3.upload_fileobj(result.as_binary_io(), bucket, key, ExtraArgs={"ContentType": "video/mp4"},
                           Config=RESULT_TRANSFER)

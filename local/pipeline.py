@@ -1,0 +1,160 @@
+"""The whole pipeline on this machine: the synthesized template deployed into moto, the vendor emulator,
+secrets set to the emulator's credentials, and the emulator's webhooks delivered through the local API front.
+
+Used by `make demo`, the end-to-end tests and `faceswap --local`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.aws.stack import LocalStack
+from local.emulator import Emulator, EmulatorConfig
+
+STACK_NAME = "FaceSwap"
+# Wait states run 20x faster than on AWS (a 5 s polling_interval takes 0.25 s); the README lists this.
+DEFAULT_TIME_SCALE = 0.05
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What a user can see of one job: the execution and the files under results/<job>/."""
+
+    job_id: str
+    execution_status: str
+    status: dict[str, Any] | None
+    error: dict[str, Any] | None
+    output_key: str | None
+
+
+class LocalPipeline:
+    def __init__(self, cdk_out: Path, emulator_config: EmulatorConfig | None = None,
+                 time_scale: float = DEFAULT_TIME_SCALE) -> None:
+        self._cdk_out = Path(cdk_out)
+        self._emulator_config = emulator_config or EmulatorConfig()
+        self._time_scale = time_scale
+        self._exit = ExitStack()
+        self.emulator: Emulator
+        self.stack: LocalStack
+
+    def __enter__(self) -> LocalPipeline:
+        try:
+            self.emulator = self._exit.enter_context(Emulator(self._emulator_config))
+            self.stack = self._exit.enter_context(LocalStack(
+                self._cdk_out, STACK_NAME, time_scale=self._time_scale,
+                parameters={"VendorBaseUrl": self.emulator.base_url}))
+            self._configure_secrets()
+            self.emulator.add_webhook_url(self.webhook_url)
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._exit.close()
+
+    # --- what the stack exposes ------------------------------------------------------------------------------
+    @property
+    def bucket(self) -> str:
+        return self.stack.outputs["BucketName"]
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.stack.outputs["StateMachineArn"]
+
+    @property
+    def webhook_url(self) -> str:
+        return self.stack.api_url.rstrip("/") + "/webhook"
+
+    def client(self, service: str) -> Any:
+        return self.stack.client(service)
+
+    def _configure_secrets(self) -> None:
+        """What a user does after `cdk deploy`: put the vendor key and webhook secret into Secrets Manager."""
+        sm = self.client("secretsmanager")
+        config = self.emulator.config
+        sm.put_secret_value(SecretId=self.stack.outputs["ApiKeySecretArn"], SecretString=config.api_key)
+        sm.put_secret_value(SecretId=self.stack.outputs["WebhookSecretArn"],
+                            SecretString=" ".join(config.webhook_secrets()))
+
+    # --- the user's side of the contract ---------------------------------------------------------------------
+    def submit(self, name: str, video: Path, face: Path, run: int | None = None) -> str:
+        """Upload the video and the face, then the manifest that starts the job. Returns the job id."""
+        s3 = self.client("s3")
+        video_key, face_key = f"videos/{video.name}", f"faces/{face.name}"
+        s3.upload_file(str(video), self.bucket, video_key)
+        s3.upload_file(str(face), self.bucket, face_key)
+        manifest: dict[str, Any] = {"video": video_key, "face": face_key}
+        if run is not None:
+            manifest["run"] = run
+        s3.put_object(Bucket=self.bucket, Key=f"jobs/{name}.json", Body=json.dumps(manifest).encode())
+        return name if run in (None, 1) else f"{name}--run{run}"
+
+    def execution_arn(self, job_id: str) -> str:
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+
+    def wait_for_job(self, job_id: str, timeout: float = 120.0) -> JobView:
+        """Until the execution ends, or, for jobs rejected before an execution, until error.json appears."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            view = self.view(job_id)
+            if view.execution_status in TERMINAL or (view.execution_status == "NONE" and view.error):
+                return view
+            time.sleep(0.1)
+        raise TimeoutError(f"job {job_id} did not finish within {timeout} s: {self.view(job_id)}")
+
+    def view(self, job_id: str) -> JobView:
+        status, error = self.read_json(f"results/{job_id}/status.json"), self.read_json(f"results/{job_id}/error.json")
+        output_key = f"results/{job_id}/output.mp4"
+        return JobView(job_id, self.execution_status(job_id), status, error,
+                       output_key if self.exists(output_key) else None)
+
+    def execution_status(self, job_id: str) -> str:
+        sfn = self.client("stepfunctions")
+        try:
+            return str(sfn.describe_execution(executionArn=self.execution_arn(job_id))["status"])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return "NONE"
+
+    def history(self, job_id: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=self.execution_arn(job_id),
+                                                                 maxResults=1000)["events"]
+        return events
+
+    def entered_states(self, job_id: str) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history(job_id)
+                if "stateEnteredEventDetails" in e]
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        s3 = self.client("s3")
+        try:
+            body = s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return None
+        return dict(json.loads(body))
+
+    def exists(self, key: str) -> bool:
+        return bool(self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=key).get("KeyCount"))
+
+    def download(self, key: str, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.client("s3").download_file(self.bucket, key, str(path))
+        return path
+
+    def job_record(self, job_id: str) -> dict[str, Any] | None:
+        table = self.client("dynamodb")
+        item = table.get_item(TableName=self.stack.outputs["JobsTableName"], Key={"pk": {"S": f"JOB#{job_id}"}},
+                              ConsistentRead=True).get("Item")
+        return item
+
+
+def iter_new_events(pipeline: LocalPipeline, job_id: str, seen: int) -> Iterator[dict[str, Any]]:
+    yield from pipeline.history(job_id)[seen:]

@@ -1,0 +1,20 @@
+"""Synthesize the CDK app for the local stack, in a child process (jsii's Node runtime stays out of ours)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthesize(outdir: Path, context: dict[str, object] | None = None) -> Path:
+    """Same as `make synth` (cdk.json context), plus `context` overrides."""
+    cdk_json = json.loads((ROOT / "cdk.json").read_text()).get("context", {})
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+           "CDK_CONTEXT_JSON": json.dumps({**cdk_json, **(context or {})})}
+    subprocess.run([sys.executable, "-m", "infra.app"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return Path(outdir)

@@ -1,0 +1,107 @@
+"""The synthesized template: what is in it, what must never be in it, and that linters accept it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Annotations, Match, Template
+
+from tests.conftest import Synthesized
+
+SECRET_LIKE = re.compile(r"whsec_[A-Za-z0-9+/=]{8,}|emulator-key")
+
+
+def _template(s: Synthesized) -> dict[str, Any]:
+    return json.loads(s.template_path.read_text())
+
+
+def test_template_has_the_architecture(synthesized: Synthesized) -> None:
+    t = Template.from_stack(synthesized.stack)
+    t.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+    t.resource_count_is("AWS::ApiGateway::RestApi", 1)
+    t.resource_count_is("AWS::DynamoDB::Table", 2)
+    t.resource_count_is("AWS::SecretsManager::Secret", 2)
+    t.resource_count_is("AWS::Lambda::Function", 7 + 1)  # ours + CDK's bucket-notification handler
+    t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD"})
+    t.has_resource_properties("AWS::ApiGateway::Method",
+                              {"HttpMethod": "POST", "RequestValidatorId": Match.any_value()})
+    throttled = Match.object_like({"ThrottlingRateLimit": Match.any_value(), "ThrottlingBurstLimit": Match.any_value()})
+    t.has_resource_properties("AWS::ApiGateway::Stage", {"MethodSettings": Match.array_with([throttled])})
+    t.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like(
+        {"detail": Match.object_like({"status": ["FAILED", "TIMED_OUT", "ABORTED"]})})})
+    t.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2,
+                                                                 "DestinationConfig": Match.any_value()})
+
+
+def test_buckets_are_private_encrypted_and_tls_only(synthesized: Synthesized) -> None:
+    t = Template.from_stack(synthesized.stack)
+    for bucket in t.find_resources("AWS::S3::Bucket").values():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    policies = json.dumps(t.find_resources("AWS::S3::BucketPolicy"))
+    assert '"aws:SecureTransport": "false"' in policies
+
+
+def test_state_machine_reads_as_the_architecture(synthesized: Synthesized) -> None:
+    definition = _definition(synthesized)
+    states = definition["States"]
+    assert definition["StartAt"] == "Race: webhook vs polling"
+    race = states["Race: webhook vs polling"]
+    assert race["Type"] == "Parallel"
+    poll, webhook = race["Branches"]
+    assert poll["States"]["Wait polling_interval"]["SecondsPath"] == "$.poll.interval_seconds"
+    assert webhook["States"]["Wait for webhook"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert "TimeoutSeconds" in webhook["States"]["Wait for webhook"]
+    assert {c["ErrorEquals"][0] for c in race["Catch"]} == {"TaskFinished", "States.ALL"}
+    assert definition["TimeoutSeconds"] == 3600
+    for name in ("Finalize", "Record failure", "Swap succeeded?", "Job failed", "Done"):
+        assert name in states
+
+
+def test_no_secret_values_in_template_or_environment(synthesized: Synthesized) -> None:
+    text = synthesized.template_path.read_text()
+    assert not SECRET_LIKE.search(text)
+    for fn in Template.from_stack(synthesized.stack).find_resources("AWS::Lambda::Function").values():
+        env = fn["Properties"].get("Environment", {}).get("Variables", {})
+        assert not any("KEY" in k and "ARN" not in k for k in env), env.keys()
+
+
+def test_task_token_calls_are_scoped_to_the_state_machine(synthesized: Synthesized) -> None:
+    policies = Template.from_stack(synthesized.stack).find_resources("AWS::IAM::Policy")
+    token_statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+                        if "states:SendTaskSuccess" in _as_list(s["Action"])]
+    assert len(token_statements) == 2
+    for statement in token_statements:
+        assert "stateMachine" in json.dumps(statement["Resource"])
+
+
+def test_cdk_nag_has_no_unsuppressed_errors(synthesized: Synthesized) -> None:
+    errors = Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    assert [f"{e.id}: {str(e.entry.data)[:120]}" for e in errors] == []
+
+
+def test_cfn_lint_reports_no_errors(synthesized: Synthesized) -> None:
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
+    assert cfn_lint, "cfn-lint is installed with the dev requirements"
+    result = subprocess.run([cfn_lint, "--ignore-checks", "W3005", "--", str(synthesized.template_path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode in (0, 4), result.stdout + result.stderr  # 4: warnings only
+
+
+def _definition(s: Synthesized) -> dict[str, Any]:
+    sm = next(r for r in _template(s)["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+    parts = sm["Properties"]["DefinitionString"]["Fn::Join"][1]
+    # Tokens (Refs, GetAtts) only occur inside string literals of the definition.
+    return dict(json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts)))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
