@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,9 @@ class LocalPipeline:
             self.emulator = self._exit.enter_context(Emulator(self._emulator_config))
             self.stack = self._exit.enter_context(LocalStack(
                 self._cdk_out, STACK_NAME, time_scale=self._time_scale,
-                parameters={"VendorBaseUrl": self.emulator.base_url}))
+                parameters={"VendorBaseUrl": self.emulator.base_url},
+                # Like AWS: S3 invokes the start function asynchronously, retries twice, then the DLQ.
+                async_invocations=True, retry_async_errors=True))
             self._configure_secrets()
             self.emulator.add_webhook_url(self.webhook_url)
         except BaseException:
@@ -71,7 +72,7 @@ class LocalPipeline:
 
     @property
     def webhook_url(self) -> str:
-        return self.stack.api_url.rstrip("/") + "/webhook"
+        return str(self.stack.api.url_for("/webhook"))
 
     def client(self, service: str) -> Any:
         return self.stack.client(service)
@@ -154,7 +155,3 @@ class LocalPipeline:
         item = table.get_item(TableName=self.stack.outputs["JobsTableName"], Key={"pk": {"S": f"JOB#{job_id}"}},
                               ConsistentRead=True).get("Item")
         return item
-
-
-def iter_new_events(pipeline: LocalPipeline, job_id: str, seen: int) -> Iterator[dict[str, Any]]:
-    yield from pipeline.history(job_id)[seen:]

@@ -16,5 +16,9 @@ def synthesize(outdir: Path, context: dict[str, object] | None = None) -> Path:
     cdk_json = json.loads((ROOT / "cdk.json").read_text()).get("context", {})
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
            "CDK_CONTEXT_JSON": json.dumps({**cdk_json, **(context or {})})}
-    subprocess.run([sys.executable, "-m", "infra.app"], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    # jsii prints a Node end-of-life banner on every run: show the child's output only when synth fails.
+    result = subprocess.run([sys.executable, "-m", "infra.app"], env=env, cwd=ROOT, capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"CDK synth failed:\n{result.stdout}\n{result.stderr}")
     return Path(outdir)

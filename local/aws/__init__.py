@@ -1,0 +1,1 @@
+"""Local AWS: moto with the CDK template deployed, Lambdas in worker processes, an API Gateway front."""

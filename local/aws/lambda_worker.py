@@ -1,0 +1,202 @@
+"""A warm Lambda "container": runs one function's handler for each request the parent sends.
+
+Started by `lambda_pool.Worker` as `python -I lambda_worker.py <code_dir> <module.handler>` with the function's
+environment. Standard library only, and it must not import the project: sys.path is the code dir plus the
+interpreter's own library and site-packages (standing in for the runtime's boto3).
+
+Protocol: the parent writes requests to stdin and reads replies from the original stdout, each a 4-byte
+big-endian length followed by JSON. The handler's prints and logs go to fd 2 (fd 1 is redirected there), which
+the parent reads as the function's log stream, delimited by Lambda's `START`/`END RequestId` lines.
+"""
+
+from __future__ import annotations
+
+import decimal
+import importlib
+import json
+import logging
+import os
+import resource
+import struct
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+Handler = Callable[[Any, Any], Any]
+HEADER = struct.Struct(">I")
+
+
+class LambdaContext:
+    """The attributes and method of the Python runtime's context object."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.function_name: str = fields["function_name"]
+        self.function_version: str = fields["function_version"]
+        self.invoked_function_arn: str = fields["invoked_function_arn"]
+        self.memory_limit_in_mb: str = str(fields["memory_limit_in_mb"])  # a string in the real runtime too
+        self.aws_request_id: str = fields["aws_request_id"]
+        self.log_group_name: str = fields["log_group_name"]
+        self.log_stream_name: str = fields["log_stream_name"]
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms: int = fields["deadline_ms"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+class FunctionError(Exception):
+    """An error the runtime itself reports (import failures, unmarshallable results)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class HandlerLoader:
+    """Imports the handler at the first invocation (the cold start) and again after a failed import."""
+
+    def __init__(self, handler_spec: str) -> None:
+        self.module_name, _, self.function_name = handler_spec.replace("/", ".").rpartition(".")
+        self._handler: Handler | None = None
+
+    def handler(self) -> Handler:
+        if self._handler is None:
+            self._handler = self._load()
+        return self._handler
+
+    def _load(self) -> Handler:
+        try:
+            module = importlib.import_module(self.module_name)
+        except Exception as exc:
+            for name in [n for n in sys.modules if n == self.module_name or n.startswith(self.module_name + ".")]:
+                del sys.modules[name]
+            raise FunctionError("Runtime.ImportModuleError",
+                                f"Unable to import module '{self.module_name}': {exc}") from exc
+        handler = getattr(module, self.function_name, None)
+        if not callable(handler):
+            raise FunctionError("Runtime.HandlerNotFound",
+                                f"Handler '{self.function_name}' missing on module '{self.module_name}'")
+        return handler
+
+
+class _RequestIdFilter(logging.Filter):
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+_request_id_filter = _RequestIdFilter()
+
+
+def _install_lambda_log_handler() -> None:
+    # The Python runtime gives the root logger this handler; the level stays WARNING as there.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"))
+    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    handler.addFilter(_request_id_filter)
+    logging.getLogger().addHandler(handler)
+
+
+def _decimal_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)  # what the Python runtime's serializer does
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _log(line: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(2, (line + "\n").encode())
+
+
+def _error_body(exc: BaseException, request_id: str) -> dict[str, Any]:
+    if isinstance(exc, FunctionError):
+        _log(f"[ERROR] {exc.error_type}: {exc}")
+        return {"errorMessage": str(exc), "errorType": exc.error_type, "requestId": request_id, "stackTrace": []}
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:  # the runtime's own frames
+        tb = tb.tb_next
+    error_type = type(exc).__name__
+    _log(f"[ERROR] {error_type}: {exc}\n" + "".join(traceback.format_exception(type(exc), exc, tb)).rstrip())
+    return {"errorMessage": str(exc), "errorType": error_type, "requestId": request_id,
+            "stackTrace": traceback.format_list(traceback.extract_tb(tb))}
+
+
+def invoke(loader: HandlerLoader, request: dict[str, Any]) -> dict[str, Any]:
+    context = LambdaContext(request["context"])
+    request_id = context.aws_request_id
+    _request_id_filter.request_id = request_id
+    # Sampled=0: X-Ray SDKs (Powertools Tracer) see a trace header but send nothing, as in PassThrough mode.
+    os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
+    _log(f"START RequestId: {request_id} Version: {context.function_version}")
+    reply: dict[str, Any]
+    try:
+        result = loader.handler()(request["event"], context)
+        try:
+            reply = {"payload": json.dumps(result, default=_decimal_default)}
+        except (TypeError, ValueError) as exc:
+            raise FunctionError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from exc
+    except Exception as exc:
+        reply = {"error": _error_body(exc, request_id)}
+    _log(f"END RequestId: {request_id}")
+    reply["max_memory_mb"] = _peak_memory_mb()
+    return reply
+
+
+def _peak_memory_mb() -> int:
+    # VmHWM restarts at exec; ru_maxrss would still count the (large) parent this process was forked from.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def read_message(stream: BinaryIO) -> dict[str, Any] | None:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (length,) = HEADER.unpack(header)
+    return json.loads(stream.read(length))
+
+
+def write_message(stream: BinaryIO, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode()
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _isolate_import_path(code_dir: str) -> None:
+    # Keep only the interpreter's own library and site-packages: the bundle must bring everything else.
+    prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+    sys.path[:] = [code_dir, *(p for p in sys.path if p and p.startswith(prefixes))]
+
+
+def main() -> None:
+    code_dir, handler_spec = sys.argv[1], sys.argv[2]
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # the handler's stdout joins the log stream; the reply channel stays private
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    _isolate_import_path(code_dir)
+    os.chdir(code_dir)
+    _install_lambda_log_handler()
+    loader = HandlerLoader(handler_spec)
+    while (request := read_message(requests)) is not None:
+        write_message(replies, invoke(loader, request))
+
+
+if __name__ == "__main__":
+    main()

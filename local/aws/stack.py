@@ -1,0 +1,116 @@
+"""`LocalStack`: the whole local AWS in one context manager.
+
+    with LocalStack(Path("cdk.out"), "FaceSwap", time_scale=0.02) as aws:
+        aws.client("s3").put_object(Bucket=aws.outputs["BucketName"], Key="jobs/a.json", Body=b"{}")
+        requests.post(aws.api.url_for("/webhook"), ...)
+        aws.runtime.log_lines()
+
+Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery and the
+Step Functions time warp, deploys the synthesized stack and opens the API Gateway front. Everything is undone
+on exit (workers killed, moto reset, patches removed, environment restored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from local.aws import cfn_shims, eventbridge, time_warp
+from local.aws.api_front import ApiFront
+from local.aws.deploy import DeployedStack, deploy_stack
+from local.aws.lambda_runtime import LambdaRuntime
+from local.aws.server import MotoServer
+
+
+class LocalStack:
+    def __init__(self, cdk_out: Path, stack_name: str, *, time_scale: float = 1.0,
+                 parameters: Mapping[str, str] | None = None, async_invocations: bool = False,
+                 retry_async_errors: bool = False, async_retry_delays: Sequence[float] = (0.5, 1.0),
+                 max_workers_per_function: int = 4, rest_api: str | None = None) -> None:
+        self.cdk_out = Path(cdk_out)
+        self.stack_name = stack_name
+        self.time_scale = time_scale
+        self._parameters = dict(parameters or {})
+        self._runtime_options: dict[str, Any] = {
+            "async_invocations": async_invocations, "retry_async_errors": retry_async_errors,
+            "async_retry_delays": async_retry_delays, "max_workers_per_function": max_workers_per_function}
+        self._rest_api = rest_api
+        self._exit = ExitStack()
+        self._moto: MotoServer | None = None
+        self._runtime: LambdaRuntime | None = None
+        self._deployed: DeployedStack | None = None
+        self._api: ApiFront | None = None
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._exit.close()
+        self._moto = self._runtime = self._deployed = self._api = None
+
+    def _start(self) -> None:
+        self._moto = self._exit.enter_context(MotoServer())
+        for module in (time_warp, cfn_shims, eventbridge):
+            module.install()
+            self._exit.callback(module.uninstall)
+        time_warp.set_time_scale(self.time_scale)
+        self._runtime = LambdaRuntime(self._moto.endpoint_url, **self._runtime_options).install()
+        self._exit.callback(self._runtime.shutdown)
+        self._deployed = deploy_stack(self.cdk_out, self.stack_name, endpoint_url=self._moto.endpoint_url,
+                                      parameters=self._parameters)
+        if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
+            self._api = self._exit.enter_context(
+                ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api))
+
+    # --- what tests and the demo use ----------------------------------------------------------------------
+    @property
+    def moto(self) -> MotoServer:
+        return _running(self._moto)
+
+    @property
+    def runtime(self) -> LambdaRuntime:
+        return _running(self._runtime)
+
+    @property
+    def deployed(self) -> DeployedStack:
+        return _running(self._deployed)
+
+    @property
+    def api(self) -> ApiFront:
+        return _running(self._api)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.deployed.outputs
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.moto.endpoint_url
+
+    @property
+    def api_url(self) -> str:
+        return self.api.url
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        return self.moto.client(service, **kwargs)
+
+    def function_name(self, logical_id_prefix: str) -> str:
+        return self.deployed.function_name(logical_id_prefix)
+
+
+T = TypeVar("T")
+
+
+def _running(value: T | None) -> T:
+    if value is None:
+        raise RuntimeError("LocalStack is not running (use it as a context manager)")
+    return value

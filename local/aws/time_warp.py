@@ -1,0 +1,96 @@
+"""Scale the real-time waits of moto's Step Functions interpreter (moto 5.2.5 internals).
+
+The interpreter waits in real time in five places; each is patched to wait `seconds * scale` instead:
+- Wait states (`Seconds`, `SecondsPath`, `Timestamp`, `TimestampPath`): `WaitFunction._wait_interval`;
+- Task `TimeoutSeconds`/`TimeoutSecondsPath`: `ExecuteState._evaluate_with_timeout` waits on a
+  `threading.Event` of module `execute_state`;
+- `waitForTaskToken` timeouts and `HeartbeatSeconds`: the `Event`s of module `eval.callback.callback`;
+- the state machine's top-level `TimeoutSeconds`: `Program.eval` joins its worker thread with that timeout;
+- `Retry` intervals (`IntervalSeconds`, `BackoffRate`, `MaxDelaySeconds`): `time.sleep` in `retrier_decl`.
+Histories keep the declared values; only the time actually spent is scaled.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.program import program
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.callback import callback
+
+_scale = 1.0
+_originals: dict[str, Any] = {}
+
+
+def set_time_scale(scale: float) -> None:
+    """1.0 = real time; 0.02 = a 60 s Wait lasts 1.2 s. Takes effect for waits that start afterwards."""
+    global _scale
+    if scale <= 0:
+        raise ValueError("time scale must be positive")
+    _scale = scale
+
+
+def time_scale() -> float:
+    return _scale
+
+
+def scaled(seconds: float) -> float:
+    return seconds * _scale
+
+
+class ScaledEvent(threading.Event):
+    """A `threading.Event` whose `wait(timeout)` lasts `timeout * scale`."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return super().wait(None if timeout is None else scaled(timeout))
+
+
+class _ScaledJoinThread(threading.Thread):
+    def join(self, timeout: float | None = None) -> None:
+        super().join(None if timeout is None else scaled(timeout))
+
+
+def _scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+    # moto calls this with the keyword `wait_seconds`. Like moto's version it goes on waiting after an
+    # unrelated wake-up of `program_state_event` and stops early when the program ends.
+    deadline = time.monotonic() + scaled(wait_seconds)
+    while env.is_running():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(remaining)
+
+
+def install() -> None:
+    """Idempotent. The scale stays 1.0 (real time) until `set_time_scale` is called."""
+    if _originals:
+        return
+    _originals.update(
+        wait_interval=WaitFunction._wait_interval,
+        execute_state_threading=execute_state.threading,
+        callback_event=callback.Event,
+        program_threading=program.threading,
+        retrier_time=retrier_decl.time,
+    )
+    WaitFunction._wait_interval = _scaled_wait_interval  # type: ignore[method-assign]
+    execute_state.threading = types.SimpleNamespace(Event=ScaledEvent)  # type: ignore[assignment]
+    callback.Event = ScaledEvent  # type: ignore[misc]
+    program.threading = types.SimpleNamespace(Thread=_ScaledJoinThread)  # type: ignore[assignment]
+    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(seconds)))  # type: ignore[assignment]
+
+
+def uninstall() -> None:
+    if not _originals:
+        return
+    WaitFunction._wait_interval = _originals["wait_interval"]  # type: ignore[method-assign]
+    execute_state.threading = _originals["execute_state_threading"]
+    callback.Event = _originals["callback_event"]  # type: ignore[misc]
+    program.threading = _originals["program_threading"]
+    retrier_decl.time = _originals["retrier_time"]
+    _originals.clear()
+    set_time_scale(1.0)

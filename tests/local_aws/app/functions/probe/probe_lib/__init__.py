@@ -1,0 +1,3 @@
+"""A package shipped inside the bundle (must win over anything outside it)."""
+
+ORIGIN = "bundle"

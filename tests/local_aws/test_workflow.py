@@ -1,0 +1,84 @@
+"""Step Functions executes the synthesized definition: the polling/callback race, failure events, and
+time-warped waits and timeouts."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from local.aws.stack import LocalStack
+from tests.local_aws.helpers import get_item, wait_until
+
+
+def execution_arn(aws: LocalStack, name: str) -> str:
+    return aws.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def finished(aws: LocalStack, arn: str, timeout: float = 10.0) -> dict[str, Any]:
+    sfn = aws.client("stepfunctions")
+    return wait_until(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout)
+
+
+def test_webhook_through_the_api_front_wins_the_race(aws: LocalStack) -> None:
+    aws.client("s3").put_object(Bucket=aws.outputs["BucketName"], Key="in/race1.json",
+                                Body=json.dumps({"wait_seconds": 60}).encode())
+    wait_until(lambda: get_item(aws, "token#race1"))
+    wait_until(lambda: get_item(aws, "polls#race1"), timeout=5)  # a 60 s Wait went by (time warp)
+    response = requests.post(aws.api.url_for("/hook"), json={"job": "race1"}, headers={"x-signature": "s"},
+                             timeout=10)
+    assert response.status_code == 200 and response.json() == {"ok": True, "job": "race1"}
+    assert response.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    execution = finished(aws, execution_arn(aws, "race1"))
+    assert execution["status"] == "SUCCEEDED"
+    history = aws.client("stepfunctions").get_execution_history(executionArn=execution_arn(aws, "race1"))
+    assert any(e["type"] == "TaskSucceeded" and "webhook" in e["taskSucceededEventDetails"]["output"]
+               for e in history["events"])
+
+
+def test_polling_can_win_the_race(aws: LocalStack) -> None:
+    sfn = aws.client("stepfunctions")
+    sfn.start_execution(stateMachineArn=aws.outputs["StateMachineArn"], name="poll1",
+                        input=json.dumps({"job": "poll1", "wait_seconds": 30, "finish_by_polling": True}))
+    assert finished(aws, execution_arn(aws, "poll1"))["status"] == "SUCCEEDED"
+    assert get_item(aws, "polls#poll1") == {"pk": {"S": "polls#poll1"}, "n": {"N": "1"}}
+
+
+def test_failed_execution_reaches_the_eventbridge_rule(aws: LocalStack) -> None:
+    sfn = aws.client("stepfunctions")
+    sfn.start_execution(stateMachineArn=aws.outputs["StateMachineArn"], name="broken1",
+                        input=json.dumps({"job": "broken1"}))  # no wait_seconds: the Wait state fails
+    assert finished(aws, execution_arn(aws, "broken1"))["status"] == "FAILED"
+    item = wait_until(lambda: get_item(aws, "failed#broken1"))
+    assert item["status"] == {"S": "FAILED"}
+
+
+def _task(aws: LocalStack, **fields: Any) -> dict[str, Any]:
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{aws.function_name('TokenFn')}"
+    return {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
+            "Parameters": {"FunctionName": arn, "Payload": {"token.$": "$$.Task.Token", "job": "timeouts"}},
+            **fields}
+
+
+@pytest.mark.parametrize(("name", "definition", "status", "error"), [
+    ("task-timeout", lambda aws: {"StartAt": "T", "States": {"T": _task(aws, TimeoutSeconds=60)}},
+     "FAILED", "States.Timeout"),
+    ("heartbeat", lambda aws: {"StartAt": "T", "States": {"T": _task(aws, TimeoutSeconds=900, HeartbeatSeconds=30)}},
+     "FAILED", "States.Timeout"),
+    ("machine-timeout", lambda aws: {"StartAt": "W", "TimeoutSeconds": 60,
+                                     "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+     "TIMED_OUT", None),
+])
+def test_timeouts_are_honoured_in_warped_time(aws: LocalStack, name: str, definition: Any, status: str,
+                                               error: str | None) -> None:
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(name=f"warp-{name}", definition=json.dumps(definition(aws)),
+                                       roleArn="arn:aws:iam::123456789012:role/unused")["stateMachineArn"]
+    started = time.monotonic()
+    arn = sfn.start_execution(stateMachineArn=machine, name="run", input="{}")["executionArn"]
+    execution = finished(aws, arn)
+    assert time.monotonic() - started < 3  # 60 virtual seconds at a 0.02 scale
+    assert (execution["status"], execution.get("error")) == (status, error)
