@@ -54,7 +54,7 @@ def _build_into(target: Path) -> None:
          "--disable-pip-version-check", "--target", str(staging), "--platform", PLATFORM,
          "--python-version", PYTHON_VERSION, "--implementation", "cp", "--only-binary=:all:",
          "-r", str(LOCK_FILE)],
-        check=True,
+        check=True, capture_output=True, text=True,
     )
     shutil.copytree(FUNCTIONS_DIR, staging, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
