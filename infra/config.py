@@ -21,6 +21,8 @@ class PipelineConfig:
 
     vendor_base_url: str = "https://yce-api-01.makeupar.com"
     vendor_file_path: str = "/s2s/v2.0/file/face-swap-vid"
+    polling_interval_unit: str = "auto"
+    retry_create_on_server_error: bool = False
     default_polling_interval_seconds: int = 5
     max_polls: int = 720
     run_timeout_minutes: int = 120
@@ -50,6 +52,8 @@ class PipelineConfig:
     def validate(self) -> None:
         if not re.fullmatch(r"https?://[^\s/]+(:\d+)?", self.vendor_base_url.rstrip("/")):
             raise ConfigError(f"vendor_base_url must be an http(s) origin, got {self.vendor_base_url!r}")
+        if self.polling_interval_unit not in ("auto", "s", "ms"):
+            raise ConfigError(f"polling_interval_unit must be auto, s or ms, got {self.polling_interval_unit!r}")
         _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 300)
         _check_range("max_polls", self.max_polls, 1, 10_000)
         _check_range("run_timeout_minutes", self.run_timeout_minutes, 1, 24 * 60)
@@ -74,6 +78,10 @@ def _check_range(name: str, value: int, low: int, high: int) -> None:
 
 
 def _coerce(name: str, raw: Any, kind: type) -> Any:
+    if kind is bool:  # `-c key=false` arrives as the string "false"
+        if isinstance(raw, bool) or str(raw).lower() in ("true", "false"):
+            return raw if isinstance(raw, bool) else str(raw).lower() == "true"
+        raise ConfigError(f"context {CONTEXT_PREFIX}{name} must be true or false, got {raw!r}")
     try:
         return kind(raw)
     except (TypeError, ValueError) as exc:

@@ -54,6 +54,8 @@ class FaceSwapPipeline(Construct):
             "API_KEY_SECRET_ARN": s.api_key.secret_arn,
             "YOUCAM_BASE_URL": vendor_base_url,
             "YOUCAM_FILE_PATH": c.vendor_file_path,
+            "POLLING_INTERVAL_UNIT": c.polling_interval_unit,
+            "YOUCAM_RETRY_CREATE_ON_SERVER_ERROR": str(c.retry_create_on_server_error).lower(),
             "DEFAULT_POLLING_INTERVAL_SECONDS": str(c.default_polling_interval_seconds),
             "VIDEOS_PREFIX": c.videos_prefix, "FACES_PREFIX": c.faces_prefix,
             "JOBS_PREFIX": c.jobs_prefix, "RESULTS_PREFIX": c.results_prefix,

@@ -1,5 +1,5 @@
 """The emulator's JSON bodies and status codes match the vendor's documented shapes
-(/work/shared/youcam-api.md and the vendor OpenAPI files it cites)."""
+(the vendor OpenAPI files for the face-swap and File APIs, and its webhook guide)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ _ROUNDING_SLACK = 1e-6  # 30.000000001 s of float noise must not become a 31 s b
 
 @dataclass(frozen=True)
 class MediaLimits:
-    """YouCam face-swap input limits (shared/youcam-api.md). Override any field, or use from_env()."""
+    """YouCam face-swap input limits (from the vendor documentation). Override any field, or use from_env()."""
 
     max_video_bytes: int = 100 * MB
     max_video_seconds: float = 30.0
