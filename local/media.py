@@ -18,7 +18,7 @@ import imageio_ffmpeg
 import numpy as np
 import skimage.data
 
-# Where the Haar cascade finds the face in skimage.data.astronaut() (x, y, w, h) (measured with the default frontal cascade).
+# Where the default frontal Haar cascade finds the face in skimage.data.astronaut(): (x, y, w, h).
 ASTRONAUT_FACE = (177, 66, 95, 95)
 REFERENCE_HUE_SHIFT = 60  # OpenCV hue units (0..180): skin turns green
 
