@@ -38,27 +38,9 @@ class Storage(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.jobs = ddb.Table(
-            self, "Jobs",
-            partition_key=ddb.Attribute(name="pk", type=ddb.AttributeType.STRING),
-            billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            encryption=ddb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.jobs = self._table("Jobs", "pk", "expires_at")
         # Powertools idempotency layout (id / expiration): drops duplicate webhook deliveries.
-        self.deliveries = ddb.Table(
-            self, "WebhookDeliveries",
-            partition_key=ddb.Attribute(name="id", type=ddb.AttributeType.STRING),
-            billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiration",
-            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            encryption=ddb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.deliveries = self._table("WebhookDeliveries", "id", "expiration")
         # Placeholders: the README shows how to put the real values after deploy; never in code or env.
         self.api_key = sm.Secret(
             self, "VendorApiKey", description="YouCam API key (Bearer token). Set it after deploy.",
@@ -68,4 +50,16 @@ class Storage(Construct):
             self, "WebhookSecrets",
             description="YouCam webhook signing secret(s), whsec_..., space-separated during rotation.",
             generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True),
+        )
+
+    def _table(self, construct_id: str, partition_key: str, ttl_attribute: str) -> ddb.Table:
+        return ddb.Table(
+            self, construct_id,
+            partition_key=ddb.Attribute(name=partition_key, type=ddb.AttributeType.STRING),
+            billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=ttl_attribute,
+            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            encryption=ddb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
         )
