@@ -46,8 +46,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_pipeline(synthesized: Synthesized) -> Iterator[LocalPipeline]:
+    """Package-scoped: torn down before other packages start their own local AWS (one may run at a time)."""
     with LocalPipeline(synthesized.outdir, EmulatorConfig(), time_scale=TIME_SCALE) as pipeline:
         yield pipeline
 
