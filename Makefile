@@ -3,18 +3,19 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt requirements/lambda.txt | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt requirements/lambda.txt pyproject.toml | sha256sum | cut -c1-16)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck unit synth bench cost storm diagram clean lock venv
+.PHONY: demo test lint typecheck synth bench cost storm diagram local-up clean lock venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements/dev.txt requirements/lambda.txt
+$(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned dev requirements into $(VENV)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .  # the `faceswap` CLI
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv  ## local end to end: moto + vendor emulator, leaves a swapped MP4 in demo-output/
@@ -32,6 +33,13 @@ typecheck: venv
 synth: venv  ## cdk.out/FaceSwap.template.json, then cfn-lint
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/FaceSwap.template.json
+
+local-up: venv  ## the local stack for `faceswap --local` (moto :7790, emulator :7791, webhook API :7792); Ctrl-C stops
+	$(PY) -m local.serve
+
+diagram: venv  ## docs/architecture.svg from the synthesized template
+	CDK_OUTDIR=cdk.out $(PY) -m infra.app
+	$(PY) -m docs.diagram
 
 bench: venv  ## benchmarks with ratios against baselines measured in the same run
 	$(PY) -m bench

@@ -1,0 +1,50 @@
+"""Bring your own CDK app: the whole face-swap pipeline as one construct in a stack of yours.
+
+    .venv/bin/python -m examples.byo_app.app                      # synthesizes into cdk.out.byo/
+    npx cdk deploy --app ".venv/bin/python -m examples.byo_app.app"
+    faceswap --stack MyMediaApp submit clip.mp4 me.jpg --wait     # the CLI finds the outputs by their suffix
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.config import PipelineConfig
+from infra.pipeline import FaceSwapPipeline
+
+
+class MediaStack(cdk.Stack):
+    """Your stack: your resources, plus the pipeline in a few lines."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.faceswap = FaceSwapPipeline(self, "FaceSwap", PipelineConfig(max_polls=360, results_retention_days=7))
+
+        # Your backend may submit jobs (videos/, faces/, jobs/) and read the results, nothing else.
+        backend = iam.Role(self, "BackendRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        bucket = self.faceswap.storage.bucket
+        for prefix in ("videos/*", "faces/*", "jobs/*"):
+            bucket.grant_put(backend, prefix)
+        bucket.grant_read(backend, "results/*")
+
+        # Outputs ending in the names FaceSwapStack uses, so that `faceswap --stack MyMediaApp` works.
+        p = self.faceswap
+        cdk.CfnOutput(self, "FaceSwapBucketName", value=p.storage.bucket.bucket_name)
+        cdk.CfnOutput(self, "FaceSwapStateMachineArn", value=p.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "FaceSwapJobsTableName", value=p.storage.jobs.table_name)
+        cdk.CfnOutput(self, "FaceSwapWebhookUrl", value=p.api.url_for_path("/webhook"))
+
+
+def build(app: cdk.App) -> MediaStack:
+    return MediaStack(app, "MyMediaApp", description="My media app, with the face-swap pipeline inside")
+
+
+if __name__ == "__main__":
+    app = cdk.App(outdir=os.environ.get("CDK_OUTDIR", "cdk.out.byo"))
+    build(app)
+    app.synth()

@@ -1,0 +1,67 @@
+"""The CLI against a local stack of its own (package scope: it is gone before tests/e2e starts theirs, since
+only one local stack can run per process). Commands run in process through `main()`, pointed at the stack by
+the same state file `make local-up` writes."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CLI_DIR = Path(__file__).resolve().parents[2] / "cli"
+if str(CLI_DIR) not in sys.path:  # without `pip install -e .` too
+    sys.path.insert(0, str(CLI_DIR))
+
+from faceswap_cli.main import main  # noqa: E402
+from local.media import make_face_image, make_no_face_image, make_video  # noqa: E402
+from local.pipeline import LocalPipeline  # noqa: E402
+from local.serve import write_state_file  # noqa: E402
+from tests.conftest import Synthesized  # noqa: E402
+
+TIME_SCALE = 0.05
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    clip: Path
+    face: Path
+    no_face: Path
+    root: Path
+
+
+@dataclass(frozen=True)
+class LocalCli:
+    pipeline: LocalPipeline
+    state_file: Path
+
+    def __call__(self, *args: str | Path) -> CliRun:
+        """`faceswap --local --state-file ... ARGS` in process; stdout and stderr captured."""
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--local", "--state-file", str(self.state_file), *map(str, args)], stdout=out, stderr=err)
+        return CliRun(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="package")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
+    root = tmp_path_factory.mktemp("cli-media")
+    return Inputs(clip=make_video(root / "clip.mp4", seconds=2), face=make_face_image(root / "face.png"),
+                  no_face=make_no_face_image(root / "no-face.png"), root=root)
+
+
+@pytest.fixture(scope="package")
+def cli(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCli]:
+    state_file = tmp_path_factory.mktemp("cli-state") / ".local-stack.json"
+    with LocalPipeline(synthesized.outdir, time_scale=TIME_SCALE) as pipeline:
+        write_state_file(pipeline, state_file, TIME_SCALE)
+        yield LocalCli(pipeline, state_file)
