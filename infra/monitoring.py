@@ -40,6 +40,10 @@ class Monitoring(Construct):
         self._alarm("StartJobDeadLetters",
                     pipeline.start_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
                     "An upload event could not be processed after retries (see the dead-letter queue)")
+        self._alarm("ExecutionFailedDeadLetters",
+                    pipeline.failed_events_dlq.metric_approximate_number_of_messages_visible(
+                        period=Duration.minutes(5)),
+                    "A failed execution could not be recorded as error.json (see the dead-letter queue)")
 
     def _alarm(self, name: str, metric: cw.IMetric, description: str, threshold: float = 1) -> None:
         alarm = cw.Alarm(self, name, metric=metric, threshold=threshold, evaluation_periods=1,

@@ -39,6 +39,7 @@ class FaceSwapPipeline(Construct):
         self.workflow_functions = self._workflow_functions()
         self.state_machine = self._state_machine()
         self.start_dlq = _queue(self, "StartJobDeadLetters")
+        self.failed_events_dlq = _queue(self, "ExecutionFailedDeadLetters")
         self.start_job = self._start_job_function()
         self.failure_recorder = self._failure_recorder()
         self.webhook = self._webhook_function()
@@ -117,7 +118,7 @@ class FaceSwapPipeline(Construct):
                 detail={"status": ["FAILED", "TIMED_OUT", "ABORTED"],
                         "stateMachineArn": [self.state_machine.state_machine_arn]}),
             targets=[targets.LambdaFunction(fn, retry_attempts=4, max_event_age=Duration.hours(2),
-                                            dead_letter_queue=_queue(self, "ExecutionFailedDeadLetters"))],
+                                            dead_letter_queue=self.failed_events_dlq)],
         )
         return fn
 

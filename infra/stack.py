@@ -26,4 +26,4 @@ class FaceSwapStack(cdk.Stack):
         cdk.CfnOutput(self, "JobsTableName", value=p.storage.jobs.table_name)
         cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)
         cdk.CfnOutput(self, "WebhookSecretArn", value=p.storage.webhook_secrets.secret_arn)
-        suppress_reviewed_findings(self)
+        suppress_reviewed_findings(self, p)

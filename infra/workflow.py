@@ -21,6 +21,8 @@ from constructs import Construct
 RACE_FINISHED = "TaskFinished"
 # Raised by handlers (errorType = exception class name) for faults worth retrying with backoff.
 TRANSIENT_ERRORS = ["VendorUnavailable", "TaskStillRunning"]
+# A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat.
+POLL_TIMEOUTS = ["States.Timeout", "Sandbox.Timedout"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def _poll_branch(scope: Construct, check_status: lambda_.IFunction, max_polls: i
         payload_response_only=True, result_path="$.poll", task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
     )
     _retry_transient(check)
+    check.add_retry(errors=POLL_TIMEOUTS, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2,
+                    jitter_strategy=sfn.JitterType.FULL)
     finished = sfn.Fail(scope, "Poll saw final status", error=RACE_FINISHED, cause="Polling saw the final status")
     limit = sfn.Fail(scope, "Poll limit reached", error="PollLimitReached",
                      cause=f"The vendor task did not finish within {max_polls} polls")
@@ -118,6 +122,7 @@ def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChai
         scope, "Record failure", lambda_function=record_fn,
         payload=sfn.TaskInput.from_object({
             "job_id": sfn.JsonPath.string_at("$.job_id"),
+            "task_id": sfn.JsonPath.string_at("$.task_id"),
             "error": sfn.JsonPath.object_at("$.error"),
         }),
         result_path=sfn.JsonPath.DISCARD, task_timeout=sfn.Timeout.duration(Duration.seconds(60)),

@@ -23,6 +23,15 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
 @dataclass(frozen=True)
+class LocalPorts:
+    """Loopback ports of the local stack; 0 picks a free one (tests), `make local-up` uses fixed ones."""
+
+    moto: int = 0
+    emulator: int = 0
+    api: int = 0
+
+
+@dataclass(frozen=True)
 class JobView:
     """What a user can see of one job: the execution and the files under results/<job>/."""
 
@@ -35,22 +44,24 @@ class JobView:
 
 class LocalPipeline:
     def __init__(self, cdk_out: Path, emulator_config: EmulatorConfig | None = None,
-                 time_scale: float = DEFAULT_TIME_SCALE) -> None:
+                 time_scale: float = DEFAULT_TIME_SCALE, ports: LocalPorts | None = None) -> None:
         self._cdk_out = Path(cdk_out)
         self._emulator_config = emulator_config or EmulatorConfig()
         self._time_scale = time_scale
+        self._ports = ports or LocalPorts()
         self._exit = ExitStack()
         self.emulator: Emulator
         self.stack: LocalStack
 
     def __enter__(self) -> LocalPipeline:
         try:
-            self.emulator = self._exit.enter_context(Emulator(self._emulator_config))
+            self.emulator = self._exit.enter_context(Emulator(self._emulator_config, port=self._ports.emulator))
             self.stack = self._exit.enter_context(LocalStack(
                 self._cdk_out, STACK_NAME, time_scale=self._time_scale,
                 parameters={"VendorBaseUrl": self.emulator.base_url},
                 # Like AWS: S3 invokes the start function asynchronously, retries twice, then the DLQ.
-                async_invocations=True, retry_async_errors=True))
+                async_invocations=True, retry_async_errors=True,
+                moto_port=self._ports.moto, api_port=self._ports.api))
             self._configure_secrets()
             self.emulator.add_webhook_url(self.webhook_url)
         except BaseException:
@@ -112,10 +123,11 @@ class LocalPipeline:
         raise TimeoutError(f"job {job_id} did not finish within {timeout} s: {self.view(job_id)}")
 
     def view(self, job_id: str) -> JobView:
+        # Status first: files read after a terminal status are complete (they are written before the end).
+        execution_status = self.execution_status(job_id)
         status, error = self.read_json(f"results/{job_id}/status.json"), self.read_json(f"results/{job_id}/error.json")
         output_key = f"results/{job_id}/output.mp4"
-        return JobView(job_id, self.execution_status(job_id), status, error,
-                       output_key if self.exists(output_key) else None)
+        return JobView(job_id, execution_status, status, error, output_key if self.exists(output_key) else None)
 
     def execution_status(self, job_id: str) -> str:
         sfn = self.client("stepfunctions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from faceswap.youcam.client import YouCamClient
 
 SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within five minutes
+# Powertools' own knob; when it is unset we keep secrets five minutes (Powertools alone would keep them 5 s).
+SECRET_CACHE_ENV = "POWERTOOLS_PARAMETERS_MAX_AGE"
 
 
 @cache
@@ -57,6 +60,12 @@ def webhook_secrets() -> list[str]:
     return _secret(settings().webhook_secret_arn).split()
 
 
+def secret_max_age() -> int:
+    """Seconds a secret stays cached in a warm container (0: read it on every use)."""
+    raw = os.environ.get(SECRET_CACHE_ENV, "").strip()
+    return int(raw) if raw else SECRET_CACHE_SECONDS
+
+
 def _secret(arn: str) -> str:
-    value: Any = parameters.get_secret(arn, max_age=SECRET_CACHE_SECONDS)
+    value: Any = parameters.get_secret(arn, max_age=secret_max_age())
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -65,14 +65,18 @@ class JobStore:
     def get(self, job_id: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={"pk": _job_pk(job_id)}, ConsistentRead=True).get("Item")
 
-    def mark_submitted(self, job_id: str, task_id: str, units: int, duration_seconds: float) -> None:
+    def mark_submitted(self, job_id: str, task_id: str, units: int, duration_seconds: float,
+                       interval_seconds: int) -> None:
+        """`interval_seconds` is the first poll's wait: a resumed start passes the same execution input."""
         now = self._clock()
         self._table.update_item(
             Key={"pk": _job_pk(job_id)},
-            UpdateExpression="SET #s = :s, task_id = :t, units = :u, duration_seconds = :d, submitted_at = :now",
+            UpdateExpression=("SET #s = :s, task_id = :t, units = :u, duration_seconds = :d, submitted_at = :now, "
+                              "interval_seconds = :i"),
             ExpressionAttributeNames={"#s": "state"},
             ExpressionAttributeValues={":s": SUBMITTED, ":t": task_id, ":u": units,
-                                       ":d": str(round(duration_seconds, 3)), ":now": _iso(now)},
+                                       ":d": str(round(duration_seconds, 3)), ":now": _iso(now),
+                                       ":i": interval_seconds},
         )
         self._table.put_item(Item={"pk": _task_pk(task_id), "job_id": job_id,
                                    "expires_at": int(now) + TASK_TTL_SECONDS})

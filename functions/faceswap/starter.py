@@ -31,7 +31,7 @@ from faceswap.media import (
 from faceswap.records import STARTING, SUBMITTED, JobStore
 from faceswap.results import ResultWriter
 from faceswap.transfer import upload_to_vendor
-from faceswap.workflow_input import execution_input
+from faceswap.workflow_input import execution_input, wait_seconds
 from faceswap.youcam.errors import RateLimited, YouCamError
 
 if TYPE_CHECKING:
@@ -82,13 +82,21 @@ class JobStarter:
     def _job_for(self, bucket: str, key: str) -> JobSpec | None:
         s = self.settings
         if key.startswith(s.jobs_prefix):
-            body = self.s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
-            return job_from_manifest(key, body, s)
+            return job_from_manifest(key, self._manifest_head(bucket, key), s)
         if key.startswith(s.videos_prefix):
             metadata = self.s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
             return job_from_video(key, metadata, s)
         raise JobRejected("key_outside_prefix", f"{key} is not a job upload.",
                           f"Start jobs with a manifest under {s.jobs_prefix} or a video under {s.videos_prefix}.")
+
+    def _manifest_head(self, bucket: str, key: str) -> bytes:
+        """The manifest's first 64 KiB (enough to tell one that is too large)."""
+        try:
+            return bytes(self.s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # S3's 416 for any range of 0 bytes
+                return b""
+            raise
 
     def _run(self, bucket: str, job: JobSpec) -> StartOutcome:
         try:
@@ -113,13 +121,16 @@ class JobStarter:
         try:
             task = client.create_task(src_file_id=src, ref_file_id=ref,
                                       dst_duration=dst_duration(video.duration_seconds))
+        except RateLimited as exc:  # 429 means "not processed": safe to try the whole start again later
+            return self._give_back(job, exc)
         except YouCamError as exc:
-            # 429 means "not processed"; other failures here are final or ambiguous: never retry blindly.
-            return self._give_back(job, exc) if isinstance(exc, RateLimited) else self._fail(job, exc)
+            # A 5xx or a lost answer is ambiguous (the task may exist and be billed): never retry blindly.
+            return self._fail_with(job, _uncertain_create(exc) if exc.retryable else ErrorReport.from_exception(exc))
         logger.append_keys(task_id=task.task_id)
         units = billable_units(video.duration_seconds)
-        self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds)
-        self._start_execution(job.job_id, task.task_id, task.polling_interval_seconds)
+        interval = wait_seconds(task.polling_interval_seconds)
+        self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds, interval)
+        self._start_execution(job.job_id, task.task_id, interval)
         logger.info("job started", extra={"units": units, "duration_seconds": video.duration_seconds})
         return StartOutcome("started", job.job_id, task.task_id)
 
@@ -132,9 +143,11 @@ class JobStarter:
 
     def _on_duplicate(self, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
         state = existing.get("state")
+        _warn_if_changed(job, existing)
         if state == SUBMITTED and existing.get("task_id"):
-            # The task exists but the execution may not have started (crash in between): start it, by name.
-            self._start_execution(job.job_id, str(existing["task_id"]), None)
+            # The task exists but the execution may not have started (crash in between): start it, by name and
+            # with the same input, so that a start racing the original one is the same execution (idempotent).
+            self._start_execution(job.job_id, str(existing["task_id"]), _number(existing.get("interval_seconds")))
             return StartOutcome("resumed", job.job_id)
         age = self.clock() - float(existing.get("created_epoch", 0))
         if state == STARTING and age > self.settings.start_timeout_seconds:
@@ -147,7 +160,9 @@ class JobStarter:
         return StartOutcome("duplicate", job.job_id, str(state))
 
     def _fail(self, job: JobSpec, exc: Exception) -> StartOutcome:
-        report = ErrorReport.from_exception(exc)
+        return self._fail_with(job, ErrorReport.from_exception(exc))
+
+    def _fail_with(self, job: JobSpec, report: ErrorReport) -> StartOutcome:
         logger.warning("job rejected", extra={"code": report.code})
         self._record_failure(job.job_id, report)
         return StartOutcome("failed", job.job_id, report.code)
@@ -162,6 +177,25 @@ class JobStarter:
         raise VendorUnavailable(f"vendor unavailable before the task was created: {exc}") from exc
 
 
+def _uncertain_create(exc: YouCamError) -> ErrorReport:
+    return ErrorReport(
+        "TaskCreateUncertain", "task_create_uncertain",
+        f"The vendor failed while creating the task ({exc}); it may have created, and billed, it anyway.",
+        "Check the vendor console for a task created at this time. If there is none, re-run with a new \"run\" "
+        "number (or deploy with faceswap:retry_create_on_server_error=true to retry such failures).",
+        exc.code)
+
+
+def _warn_if_changed(job: JobSpec, existing: dict[str, Any]) -> None:
+    """A re-upload under the same job id is not a new job: say so in the logs, with the way to run it again."""
+    if (existing.get("video_key"), existing.get("face_key")) != (job.video_key, job.face_key):
+        logger.warning("upload ignored: this job id already exists; set \"run\" to a new number to run again",
+                       extra={"existing_video_key": existing.get("video_key"), "video_key": job.video_key,
+                              "existing_face_key": existing.get("face_key"), "face_key": job.face_key})
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 @contextmanager

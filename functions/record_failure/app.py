@@ -20,7 +20,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(job_id=event["job_id"])
+    logger.append_keys(job_id=event["job_id"], task_id=event.get("task_id"))  # task_id: when the payload has it
     error = event.get("error") or {}
     report = ErrorReport.from_state_machine_error(str(error.get("Error", "Unknown")), error.get("Cause"))
     recorded = wiring.finisher().record_failure(event["job_id"], report)

@@ -2,6 +2,10 @@
 
 Answers: 200 for any valid delivery (also late, duplicate or for an unknown task), 401 for a bad signature,
 413 for an oversized body. Bad input never causes a 5xx.
+
+The body says what the delivery did: `accepted` is true only when it changed something (it ended the wait, or
+was stored for a token still to come); `outcome` says why not otherwise (already_done, not_final, unknown_task,
+duplicate: the same webhook-id was seen before and nothing was done again).
 """
 
 from __future__ import annotations
@@ -20,19 +24,30 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from faceswap import aws, wiring
 from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, verify_webhook
 
 MAX_BODY_BYTES = 64 * 1024  # the vendor's events are a few hundred bytes
+EFFECTIVE_OUTCOMES = ("signalled", "waiting_for_token")  # what "accepted" means: the delivery changed state
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
+
+
+def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    """A delivery id seen before: say so, instead of repeating the first answer as if it had acted again."""
+    first = response.get("outcome") if isinstance(response, dict) else None
+    return {"outcome": "duplicate", "first_outcome": first}
+
+
 # webhook-id is stable across the vendor's retries: one signal per delivery id, remembered for a day.
-idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", expires_after_seconds=24 * 3600)
+idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", expires_after_seconds=24 * 3600,
+                                response_hook=_replayed)
 deliveries = DynamoDBPersistenceLayer(table_name=os.environ.get("DELIVERIES_TABLE", "unset"))
 
 
@@ -46,18 +61,25 @@ def receive_webhook() -> Response:
     except WebhookRejected as exc:
         logger.warning("webhook rejected", extra={"reason": str(exc)})
         return _answer(401, {"error": "invalid signature"}, "WebhooksRejected")
-    logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id)
+    logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id, job_id=_job_of(event.task_id))
     try:
         outcome = signal_once(delivery=event)
     except IdempotencyAlreadyInProgressError:
         outcome = {"outcome": "duplicate_in_progress"}
-    logger.info("webhook accepted", extra=outcome)
-    return _answer(200, {"accepted": True, **outcome}, "WebhooksAccepted")
+    accepted = outcome.get("outcome") in EFFECTIVE_OUTCOMES
+    logger.info("webhook verified", extra={"accepted": accepted, **outcome})
+    return _answer(200, {"accepted": accepted, **outcome}, "WebhooksAccepted" if accepted else "WebhooksIgnored")
 
 
 @idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency)
 def signal_once(delivery: WebhookEvent) -> dict[str, Any]:
     return {"outcome": wiring.callbacks().on_webhook(delivery.task_id, delivery.task_status)}
+
+
+def _job_of(task_id: str) -> str | None:
+    """For the log lines only: which job a verified delivery is about (None for a task we never submitted)."""
+    item = aws.jobs_table().get_item(Key={"pk": f"TASK#{task_id}"}, ProjectionExpression="job_id").get("Item")
+    return str(item["job_id"]) if item and item.get("job_id") else None
 
 
 def _raw_body() -> bytes:

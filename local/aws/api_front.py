@@ -31,7 +31,7 @@ _MAX_DRAINED_BYTES = 64 * 1024 * 1024  # beyond this an oversized request just g
 
 class ApiFront:
     def __init__(self, stack: DeployedStack, endpoint_url: str, *, rest_api: str | None = None,
-                 region: str = REGION, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+                 region: str = REGION, max_body_bytes: int = MAX_BODY_BYTES, port: int = 0) -> None:
         resources = stack.template["Resources"]
         self.rest_api = rest_api or _only_rest_api(resources)
         self.routes = [r for r in routes_from_template(stack.template) if r.rest_api == self.rest_api]
@@ -47,6 +47,7 @@ class ApiFront:
         self._clients: dict[int, Any] = {}
         self._clients_lock = threading.Lock()
         self.max_body_bytes = max_body_bytes
+        self._port = port
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status): the access log
         self._server: ThreadingHTTPServer | None = None
 
@@ -65,7 +66,7 @@ class ApiFront:
         return self.url + path.lstrip("/")
 
     def __enter__(self) -> ApiFront:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
         self._server.daemon_threads = True
         self._server.front = self  # type: ignore[attr-defined]
         threading.Thread(target=self._server.serve_forever, name="api-front", daemon=True).start()

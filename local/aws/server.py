@@ -36,9 +36,9 @@ def boto_client(service: str, **kwargs: Any) -> Any:
 class MotoServer:
     """Context manager: `with MotoServer() as moto: moto.client("s3").list_buckets()`."""
 
-    def __init__(self, region: str = REGION) -> None:
+    def __init__(self, region: str = REGION, port: int = 0) -> None:
         self.region = region
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._saved_env: dict[str, str | None] = {}
         self._saved_levels: dict[str, int] = {}
         self.port = 0

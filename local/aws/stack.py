@@ -29,7 +29,8 @@ class LocalStack:
     def __init__(self, cdk_out: Path, stack_name: str, *, time_scale: float = 1.0,
                  parameters: Mapping[str, str] | None = None, async_invocations: bool = False,
                  retry_async_errors: bool = False, async_retry_delays: Sequence[float] = (0.5, 1.0),
-                 max_workers_per_function: int = 4, rest_api: str | None = None) -> None:
+                 max_workers_per_function: int = 4, rest_api: str | None = None, moto_port: int = 0,
+                 api_port: int = 0) -> None:
         self.cdk_out = Path(cdk_out)
         self.stack_name = stack_name
         self.time_scale = time_scale
@@ -38,6 +39,7 @@ class LocalStack:
             "async_invocations": async_invocations, "retry_async_errors": retry_async_errors,
             "async_retry_delays": async_retry_delays, "max_workers_per_function": max_workers_per_function}
         self._rest_api = rest_api
+        self._ports = {"moto": moto_port, "api": api_port}  # 0: a free port (tests); fixed for `make local-up`
         self._exit = ExitStack()
         self._moto: MotoServer | None = None
         self._runtime: LambdaRuntime | None = None
@@ -58,7 +60,7 @@ class LocalStack:
         self._moto = self._runtime = self._deployed = self._api = None
 
     def _start(self) -> None:
-        self._moto = self._exit.enter_context(MotoServer())
+        self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
         for module in (time_warp, cfn_shims, eventbridge):
             module.install()
             self._exit.callback(module.uninstall)
@@ -69,7 +71,7 @@ class LocalStack:
                                       parameters=self._parameters)
         if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
             self._api = self._exit.enter_context(
-                ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api))
+                ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api, port=self._ports["api"]))
 
     # --- what tests and the demo use ----------------------------------------------------------------------
     @property

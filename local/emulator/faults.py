@@ -23,6 +23,9 @@ class Faults:
     rate_5xx: float = 0.0  # probability that a vendor API call answers status_5xx
     status_5xx: int = 503
     retry_after_seconds: int = 1
+    # When set, rate_429 / rate_5xx apply only to routes whose "METHOD /path" starts with it
+    # (e.g. "POST /s2s/v2.0/task" fails only task creation).
+    fault_route_prefix: str | None = None
     slow_seconds: float = 0.0  # delay added before answering any non-control request
     task_error_code: str | None = None  # tasks end in this engine error code...
     task_error_count: int | None = None  # ...for the next N tasks (None: every task while set)
@@ -50,6 +53,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "rate_5xx": (float,),
     "status_5xx": (int,),
     "retry_after_seconds": (int,),
+    "fault_route_prefix": (str, type(None)),
     "slow_seconds": (float,),
     "task_error_code": (str, type(None)),
     "task_error_count": (int, type(None)),

@@ -50,7 +50,7 @@ class Dispatcher:
         if route.kind is not RouteKind.CONTROL and self.faults.slow_seconds > 0:
             time.sleep(self.faults.slow_seconds)
         if route.kind is RouteKind.VENDOR:
-            refused = self._injected_failure() or self._unauthorized(request)
+            refused = self._injected_failure(route) or self._unauthorized(request)
             if refused is not None:
                 return refused
         try:
@@ -63,8 +63,11 @@ class Dispatcher:
             log.exception("handler for %s failed", route.name)
             return api_error(500, "Internal server error")
 
-    def _injected_failure(self) -> Response | None:
+    def _injected_failure(self, route: Route) -> Response | None:
         # Injected before any work, so a refused call has no side effect (nothing created or charged).
+        prefix = self.faults.fault_route_prefix
+        if prefix is not None and not route.name.startswith(prefix):
+            return None
         if self.dice.roll(self.faults.rate_429):
             response = api_error(429, "Too many requests")
             response.headers["Retry-After"] = str(self.faults.retry_after_seconds)

@@ -1,0 +1,195 @@
+"""Shared tools of the guarantee tests (tests/e2e/test_guarantees_*.py): storm sizes, real events, direct invokes,
+signed webhook deliveries, and a way to change one deployed function's environment for a test."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import requests
+from botocore.config import Config
+
+from faceswap.youcam.webhooks import sign_webhook
+from local.pipeline import JobView, LocalPipeline
+
+# `make storm` sets it: the storms then run at the full size the guarantees name (CI runs them smaller).
+FULL_STORMS = os.environ.get("FACESWAP_FULL_STORMS", "") == "1"
+START = "PipelineStartJob"
+WEBHOOK = "PipelineWebhook"
+
+
+def storm_size(ci: int, full: int) -> int:
+    return full if FULL_STORMS else ci
+
+
+# --- jobs ----------------------------------------------------------------------------------------------------------
+def upload_inputs(pipeline: LocalPipeline, video: Path, face: Path, video_key: str | None = None,
+                  face_key: str | None = None) -> tuple[str, str]:
+    s3 = pipeline.client("s3")
+    video_key, face_key = video_key or f"videos/{video.name}", face_key or f"faces/{face.name}"
+    s3.upload_file(str(video), pipeline.bucket, video_key)
+    s3.upload_file(str(face), pipeline.bucket, face_key)
+    return video_key, face_key
+
+
+def put_manifest(pipeline: LocalPipeline, name: str, manifest: dict[str, Any] | bytes) -> str:
+    body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+    key = f"jobs/{name}.json"
+    pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key=key, Body=body)
+    return key
+
+
+def wait_for_job(pipeline: LocalPipeline, job_id: str, timeout: float = 60.0) -> JobView:
+    """The job's view once it ended AND its result files are written.
+
+    `LocalPipeline.view` reads the files before the execution status, so a view taken as the execution ends can
+    miss a status.json written just before; and error.json of a run timeout or abort is written after the end
+    (by the execution-failed rule). So: wait for the end, then for the files.
+    """
+    deadline = time.monotonic() + timeout
+    view = pipeline.wait_for_job(job_id, timeout=timeout)
+    while view.status is None and view.error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        view = pipeline.view(job_id)
+    return view
+
+
+def wait_for_jobs(pipeline: LocalPipeline, job_ids: list[str], timeout: float) -> dict[str, JobView]:
+    """Every job's final view; one shared deadline, so a batch waits as long as its slowest job."""
+    deadline = time.monotonic() + timeout
+    return {job: wait_for_job(pipeline, job, timeout=max(1.0, deadline - time.monotonic())) for job in job_ids}
+
+
+def executions_named(pipeline: LocalPipeline, name: str) -> list[dict[str, Any]]:
+    sfn = pipeline.client("stepfunctions")
+    found: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=pipeline.state_machine_arn):
+        found += [e for e in page["executions"] if e["name"] == name]
+    return found
+
+
+def spend(pipeline: LocalPipeline) -> dict[str, int]:
+    """What the vendor saw: files registered, tasks created, units charged."""
+    stats = pipeline.emulator.stats()
+    return {k: int(stats[k]) for k in ("files_created", "tasks_created", "units_charged")}
+
+
+# --- the start function ---------------------------------------------------------------------------------------------
+def start_events_for(pipeline: LocalPipeline, key: str) -> list[dict[str, Any]]:
+    """Invocations of the start function whose S3 event names `key` (S3 URL-encodes keys in events)."""
+    encoded = quote_plus(key, safe="")
+    name = pipeline.stack.function_name(START)
+    return [{"event": i.event, "result": i.result, "error": i.error} for i in pipeline.stack.runtime.invocations
+            if i.function_name == name and _event_key(i.event) == encoded]
+
+
+def real_s3_event(pipeline: LocalPipeline, key: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The S3 event that S3 itself delivered to the start function for `key` (waits until it ran)."""
+    deadline = time.monotonic() + timeout
+    while not (seen := start_events_for(pipeline, key)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no start invocation for {key}")
+        time.sleep(0.05)
+    return dict(seen[0]["event"])
+
+
+def with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
+    """A copy of a real S3 event, for another object of the same bucket."""
+    copy = json.loads(json.dumps(event))
+    copy["Records"][0]["s3"]["object"]["key"] = quote_plus(key, safe="")
+    return dict(copy)
+
+
+def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads: int = 16) -> list[dict[str, Any]]:
+    """Deliver events to the start function at once: even ones as `Event` (async, like S3), odd ones as
+    `RequestResponse`. Returns the outcome of each synchronous one."""
+    client = pipeline.stack.client("lambda", config=Config(max_pool_connections=threads))
+    name = pipeline.stack.function_name(START)
+
+    def deliver(numbered: tuple[int, dict[str, Any]]) -> dict[str, Any] | None:
+        index, event = numbered
+        kind = "Event" if index % 2 == 0 else "RequestResponse"
+        answer = client.invoke(FunctionName=name, InvocationType=kind, Payload=json.dumps(event).encode())
+        if kind == "Event":
+            return None
+        payload = json.loads(answer["Payload"].read())
+        assert "FunctionError" not in answer, payload
+        return dict(payload)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return [answer for answer in pool.map(deliver, enumerate(events)) if answer is not None]
+
+
+def dead_letters(pipeline: LocalPipeline, queue_prefix: str = "PipelineStartJobDeadLetters") -> list[dict[str, Any]]:
+    """Receive (and delete) every message of one of the stack's dead-letter queues."""
+    sqs = pipeline.client("sqs")
+    url = pipeline.stack.deployed.resources[pipeline.stack.deployed.logical_id(queue_prefix, "AWS::SQS::Queue")]
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages"):
+        for message in batch:
+            messages.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def _event_key(event: Any) -> str | None:
+    try:
+        return str(event["Records"][0]["s3"]["object"]["key"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+# --- one function's environment -------------------------------------------------------------------------------------
+@contextmanager
+def function_environment(pipeline: LocalPipeline, function_prefix: str, **changes: str) -> Iterator[None]:
+    """Deploy-time settings changed for one function (like `cdk deploy` with other context): its configuration is
+    updated, so new invocations run in fresh workers with the new environment. Restored afterwards."""
+    client = pipeline.client("lambda")
+    name = pipeline.stack.function_name(function_prefix)
+    before = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    client.update_function_configuration(FunctionName=name, Environment={"Variables": {**before, **changes}})
+    try:
+        yield
+    finally:
+        client.update_function_configuration(FunctionName=name, Environment={"Variables": before})
+
+
+# --- webhooks -------------------------------------------------------------------------------------------------------
+def webhook_body(task_id: str, status: str = "success", created_at: int | None = None) -> bytes:
+    payload = {"created_at": created_at or int(time.time()), "data": {"task_id": task_id, "task_status": status}}
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def signed(secret: str, body: bytes, webhook_id: str | None = None, timestamp: int | None = None) -> dict[str, str]:
+    headers = sign_webhook(secret, webhook_id or new_webhook_id(), timestamp or int(time.time()), body)
+    return {"content-type": "application/json", **headers}
+
+
+def new_webhook_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+def random_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def post_webhook(pipeline: LocalPipeline, body: bytes, headers: dict[str, str],
+                 session: requests.Session | None = None) -> requests.Response:
+    return (session or requests).post(pipeline.webhook_url, data=body, headers=headers, timeout=30)
+
+
+def outcome(response: requests.Response) -> str:
+    """`accepted` when the delivery changed something, else the reason it did not (or the HTTP status)."""
+    if response.status_code != 200:
+        return str(response.status_code)
+    body = response.json()
+    return "accepted" if body.get("accepted") else str(body.get("outcome"))

@@ -1,0 +1,131 @@
+"""Guarantee: nothing fails silently.
+
+Failures the state machine records itself (vendor errors, poll limit) are in the other guarantee files. Here: what
+it cannot record — a run timeout ends the execution itself — is written by the EventBridge rule on FAILED /
+TIMED_OUT / ABORTED executions (the execution-failed function); and an upload event that keeps failing
+lands, after Lambda's two retries, in the start function's dead-letter queue (which has an alarm, see
+tests/infra/test_guarantees_template.py), from where it can be replayed once the cause is gone.
+
+The run timeout needs its own variant of the app (a 1-minute run timeout, 3 s locally), synthesized here and
+deployed next to the main stack in the same moto.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.config import PipelineConfig
+from infra.stack import FaceSwapStack
+from local.aws.deploy import DeployedStack, deploy_stack
+from local.pipeline import LocalPipeline
+from tests.e2e.conftest import Media
+from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job
+
+VARIANT = "FaceSwapRunTimeout"
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+
+
+@dataclass(frozen=True)
+class Variant:
+    pipeline: LocalPipeline
+    deployed: DeployedStack
+
+    @property
+    def bucket(self) -> str:
+        return self.deployed.outputs["BucketName"]
+
+    def execution_status(self, job: str) -> str:
+        arn = self.deployed.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{job}"
+        sfn = self.pipeline.client("stepfunctions")
+        try:
+            return str(sfn.describe_execution(executionArn=arn)["status"])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return "NONE"
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        s3 = self.pipeline.client("s3")
+        try:
+            return dict(json.loads(s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()))
+        except s3.exceptions.NoSuchKey:
+            return None
+
+
+@pytest.fixture(scope="module")
+def short_run_timeout(local_pipeline: LocalPipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Variant]:
+    """The same app with a 1-minute run timeout (and polling that would go on for hours), deployed beside."""
+    outdir = tmp_path_factory.mktemp("cdk.out.run-timeout")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    app = cdk.App(outdir=str(outdir), context=json.loads(CDK_JSON.read_text()).get("context", {}))
+    config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=1, max_polls=10_000)
+    FaceSwapStack(app, VARIANT, config=config)
+    app.synth()
+    deployed = deploy_stack(outdir, VARIANT, endpoint_url=local_pipeline.stack.endpoint_url,
+                            parameters={"VendorBaseUrl": local_pipeline.emulator.base_url})
+    local_pipeline.client("secretsmanager").put_secret_value(SecretId=deployed.outputs["ApiKeySecretArn"],
+                                                             SecretString=local_pipeline.emulator.config.api_key)
+    yield Variant(local_pipeline, deployed)
+
+
+def test_a_run_timeout_is_recorded_by_the_execution_failed_rule(short_run_timeout: Variant, pipeline: LocalPipeline,
+                                                                media: Media) -> None:
+    variant = short_run_timeout
+    pipeline.emulator.set_faults(never_finish=True)
+    s3 = pipeline.client("s3")
+    s3.upload_file(str(media.clip), variant.bucket, "videos/clip.mp4")
+    s3.upload_file(str(media.face), variant.bucket, "faces/face.png")
+    s3.put_object(Bucket=variant.bucket, Key="jobs/g-hangs.json",
+                  Body=b'{"video": "videos/clip.mp4", "face": "faces/face.png"}')
+
+    error = _wait_for(lambda: variant.read_json("results/g-hangs/error.json"), timeout=60)
+    assert variant.execution_status("g-hangs") == "TIMED_OUT"
+    assert error["code"] == "run_timeout" and error["error_class"] == "ExecutionTimedOut"
+    assert "run_timeout_minutes" in error["what_to_fix"]
+    assert error["task_id"] and error["units"] == 1  # what was spent, for the user to check
+    status = variant.read_json("results/g-hangs/status.json")
+    assert status is not None and status["state"] == "FAILED"
+
+
+def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipeline: LocalPipeline,
+                                                                           media: Media) -> None:
+    dead_letters(pipeline)  # start from an empty queue
+    video_key, face_key = upload_inputs(pipeline, media.clip, media.face)
+    pipeline.emulator.set_faults(rate_429=1.0)  # the vendor is down: every call is rate-limited
+    pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key="jobs/g-outage.json",
+                                     Body=json.dumps({"video": video_key, "face": face_key}).encode())
+
+    (message,) = _wait_for(lambda: dead_letters(pipeline) or None, timeout=60)
+    assert message["requestContext"]["condition"] == "RetriesExhausted"
+    assert message["requestContext"]["approximateInvokeCount"] == 3  # the first try and Lambda's two retries
+    assert message["responsePayload"]["errorType"] == "VendorUnavailable"
+    assert _key_of(message["requestPayload"]) == "jobs%2Fg-outage.json"  # the original S3 event, to replay
+    assert pipeline.job_record("g-outage") is None  # nothing half-done: the claim was given back...
+    assert spend(pipeline)["tasks_created"] == 0 and spend(pipeline)["units_charged"] == 0  # ...nothing spent
+
+    # Once the vendor is back, replaying the dead letter runs the job: nothing was lost.
+    pipeline.emulator.set_faults(rate_429=0.0)
+    invoke_start(pipeline, [message["requestPayload"]])
+    view = wait_for_job(pipeline, "g-outage")
+    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
+    assert spend(pipeline)["tasks_created"] == 1
+
+
+def _wait_for(probe: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing after {timeout} s")
+        time.sleep(0.1)
+    return value
+
+
+def _key_of(event: dict[str, Any]) -> str:
+    return str(event["Records"][0]["s3"]["object"]["key"])

@@ -1,0 +1,215 @@
+"""Guarantees that live in the template: alarms on every quiet failure, least-privilege IAM, cdk-nag suppressions
+narrowed to the resources they concern, webhook throttling. (The run-time guarantees are in tests/e2e.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+
+Resources = dict[str, dict[str, Any]]
+# Our functions by logical-id prefix (CDK's own bucket-notification handler is not ours).
+FUNCTIONS = ("PipelineStartJob", "PipelineCheckStatus", "PipelineAwaitWebhook", "PipelineFinalize",
+             "PipelineRecordFailure", "PipelineExecutionFailed", "PipelineWebhook")
+
+
+@pytest.fixture(scope="module")
+def resources(synthesized: Synthesized) -> Resources:
+    template = json.loads(synthesized.template_path.read_text())
+    assert "cdk_nag" not in json.dumps(template.get("Metadata", {})), "no stack-wide cdk-nag suppressions"
+    return dict(template["Resources"])
+
+
+# --- nothing fails silently: alarms -------------------------------------------------------------------------------
+def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_letters(resources: Resources) -> None:
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    watched = {(p.get("Namespace"), p.get("MetricName"), _dimension(p)) for p in alarms.values()}
+    state_machine = _one(resources, "AWS::StepFunctions::StateMachine")
+    assert ("AWS/States", "ExecutionsFailed", state_machine) in watched
+    assert ("AWS/States", "ExecutionsTimedOut", state_machine) in watched
+    api_name = resources[_one(resources, "AWS::ApiGateway::RestApi")]["Properties"]["Name"]
+    assert ("AWS/ApiGateway", "5XXError", api_name) in watched
+    for prefix in FUNCTIONS:
+        assert ("AWS/Lambda", "Errors", _logical_id(resources, prefix, "AWS::Lambda::Function")) in watched, prefix
+    for queue in ("PipelineStartJobDeadLetters", "PipelineExecutionFailedDeadLetters"):
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                _logical_id(resources, queue, "AWS::SQS::Queue")) in watched, queue
+    rate = next(p for p in alarms.values() if "Metrics" in p)  # the webhook 4xx rate is metric math
+    names = {m.get("MetricStat", {}).get("Metric", {}).get("MetricName") for m in rate["Metrics"]}
+    assert names == {"4XXError", "Count", None} and rate["Threshold"] == 10
+    topic = _one(resources, "AWS::SNS::Topic")
+    assert all(p["AlarmActions"] == [{"Ref": topic}] for p in alarms.values())
+
+
+def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues(resources: Resources) -> None:
+    rule = next(iter(_of_type(resources, "AWS::Events::Rule").values()))
+    target = rule["Targets"][0]
+    assert rule["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+    assert target["Arn"] == {"Fn::GetAtt": [_logical_id(resources, "PipelineExecutionFailed",
+                                                         "AWS::Lambda::Function"), "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == {
+        "Fn::GetAtt": [_logical_id(resources, "PipelineExecutionFailedDeadLetters", "AWS::SQS::Queue"), "Arn"]}
+    invoke = next(iter(_of_type(resources, "AWS::Lambda::EventInvokeConfig").values()))
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [_logical_id(resources, "PipelineStartJobDeadLetters", "AWS::SQS::Queue"), "Arn"]}
+
+
+# --- security posture: least privilege ----------------------------------------------------------------------------
+def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Resources) -> None:
+    state_machine_role = _logical_id(resources, "PipelineJobRole", "AWS::IAM::Role")
+    for role, statements in _statements_by_role(resources).items():
+        for statement in statements:
+            if statement["Resource"] != "*" and "*" not in _as_list(statement["Resource"]):
+                continue
+            allowed = {"xray"} | ({"logs"} if role == state_machine_role else set())
+            assert {a.split(":")[0] for a in _as_list(statement["Action"])} <= allowed, (role, statement)
+
+
+@pytest.mark.parametrize(("function", "reads", "writes"), [
+    ("PipelineStartJob", {"videos/*", "faces/*", "jobs/*"}, {"results/*"}),
+    ("PipelineFinalize", set(), {"results/*"}),
+    ("PipelineRecordFailure", set(), {"results/*"}),
+    ("PipelineExecutionFailed", set(), {"results/*"}),
+    ("PipelineCheckStatus", set(), set()),
+    ("PipelineAwaitWebhook", set(), set()),
+    ("PipelineWebhook", set(), set()),
+])
+def test_s3_access_is_scoped_to_key_prefixes(resources: Resources, function: str, reads: set[str],
+                                            writes: set[str]) -> None:
+    bucket = _logical_id(resources, "PipelineStorageMedia", "AWS::S3::Bucket")
+    statements = _statements_by_role(resources)[_role_of(resources, function)]
+    read: set[str] = set()
+    written: set[str] = set()
+    for statement in statements:
+        actions = _as_list(statement["Action"])
+        if not any(a.startswith("s3:") for a in actions):
+            continue
+        objects = {r.split("/", 1)[1] for r in map(_render, _as_list(statement["Resource"])) if "/" in r}
+        assert all(r in (f"<{bucket}.Arn>", *(f"<{bucket}.Arn>/{o}" for o in objects))
+                   for r in map(_render, _as_list(statement["Resource"]))), statement
+        assert not any(a in ("s3:*", "s3:DeleteObject*") for a in actions), statement
+        (written if any(a.startswith("s3:PutObject") for a in actions) else read).update(objects)
+    assert (read, written) == (reads, writes)
+
+
+@pytest.mark.parametrize(("resource", "type_", "readers"), [
+    ("PipelineStorageWebhookSecrets", "AWS::SecretsManager::Secret", {"PipelineWebhook"}),
+    ("PipelineStorageVendorApiKey", "AWS::SecretsManager::Secret",
+     {"PipelineStartJob", "PipelineCheckStatus", "PipelineFinalize"}),
+    ("PipelineStorageWebhookDeliveries", "AWS::DynamoDB::Table", {"PipelineWebhook"}),
+])
+def test_secrets_and_the_delivery_table_are_read_only_by_who_needs_them(
+        resources: Resources, resource: str, type_: str, readers: set[str]) -> None:
+    logical_id = _logical_id(resources, resource, type_)
+    granted = {role for role, statements in _statements_by_role(resources).items()
+               if any(logical_id in json.dumps(s["Resource"]) for s in statements)}
+    assert granted == {_role_of(resources, fn) for fn in readers}
+
+
+def test_task_token_calls_name_exactly_the_state_machine(resources: Resources) -> None:
+    name = resources[_one(resources, "AWS::StepFunctions::StateMachine")]["Properties"]["StateMachineName"]
+    token_grants = [s for statements in _statements_by_role(resources).values() for s in statements
+                    if "states:SendTaskSuccess" in _as_list(s["Action"])]
+    assert len(token_grants) == 2  # the webhook and the await-webhook task
+    for statement in token_grants:
+        assert _render(statement["Resource"]).endswith(f":stateMachine:{name}"), statement
+
+
+def test_webhook_stage_is_throttled(resources: Resources) -> None:
+    stage = resources[_one(resources, "AWS::ApiGateway::Stage")]["Properties"]
+    assert {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingRateLimit": 50,
+            "ThrottlingBurstLimit": 100}.items() <= stage["MethodSettings"][0].items()
+
+
+# --- security posture: cdk-nag suppressions are narrow ------------------------------------------------------------
+def test_nag_suppressions_are_on_single_resources_with_reasons(resources: Resources) -> None:
+    suppressed = _nag_suppressions(resources)
+    assert suppressed, "the reviewed findings are suppressed per resource"
+    for logical_id, rules in suppressed.items():
+        for rule in rules:
+            assert len(rule.get("reason", "")) >= 30, (logical_id, rule)
+            if rule["id"] in ("AwsSolutions-IAM4", "AwsSolutions-IAM5"):
+                assert rule.get("applies_to"), f"{logical_id}: {rule['id']} must name what it accepts"
+
+
+def test_the_s1_suppression_is_only_on_the_access_log_bucket(resources: Resources) -> None:
+    media = resources[_logical_id(resources, "PipelineStorageMedia", "AWS::S3::Bucket")]["Properties"]
+    access_logs = media["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    s1 = [lid for lid, rules in _nag_suppressions(resources).items()
+          if any(r["id"] == "AwsSolutions-S1" for r in rules)]
+    assert s1 == [access_logs]
+
+
+def test_iam5_accepts_only_xray_and_object_prefix_wildcards(resources: Resources) -> None:
+    for logical_id, rules in _nag_suppressions(resources).items():
+        for rule in (r for r in rules if r["id"] == "AwsSolutions-IAM5"):
+            for accepted in rule["applies_to"]:
+                if isinstance(accepted, dict):  # regex: object-key prefixes or function versions only
+                    assert accepted["regex"].endswith((r"\/\*$/g", r":\*$/g")), (logical_id, accepted)
+                else:
+                    assert accepted == "Resource::*" or accepted.startswith("Action::s3:"), (logical_id, accepted)
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+def _of_type(resources: Resources, type_: str) -> dict[str, dict[str, Any]]:
+    return {lid: r.get("Properties", {}) for lid, r in resources.items() if r["Type"] == type_}
+
+
+def _one(resources: Resources, type_: str) -> str:
+    (logical_id,) = _of_type(resources, type_)
+    return logical_id
+
+
+def _logical_id(resources: Resources, prefix: str, type_: str) -> str:
+    """The resource CDK named `<prefix><8 hex digits>`."""
+    matches = [lid for lid in _of_type(resources, type_) if re.fullmatch(f"{prefix}[0-9A-F]{{8}}", lid)]
+    assert len(matches) == 1, (prefix, matches)
+    return matches[0]
+
+
+def _role_of(resources: Resources, function_prefix: str) -> str:
+    fn = resources[_logical_id(resources, function_prefix, "AWS::Lambda::Function")]
+    return str(fn["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def _statements_by_role(resources: Resources) -> dict[str, list[dict[str, Any]]]:
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for policy in _of_type(resources, "AWS::IAM::Policy").values():
+        for role in policy["Roles"]:
+            by_role.setdefault(role["Ref"], []).extend(policy["PolicyDocument"]["Statement"])
+    return by_role
+
+
+def _dimension(props: dict[str, Any]) -> str | None:
+    """The logical id (or literal name) the alarm's metric is about."""
+    value = (props.get("Dimensions") or [{}])[0].get("Value")
+    if isinstance(value, dict):
+        return str(value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0])
+    return value
+
+
+def _nag_suppressions(resources: Resources) -> dict[str, list[dict[str, Any]]]:
+    return {lid: r["Metadata"]["cdk_nag"]["rules_to_suppress"] for lid, r in resources.items()
+            if "cdk_nag" in r.get("Metadata", {})}
+
+
+def _render(value: Any) -> str:
+    """A policy resource as text: GetAtt → <Id.Attr>, Ref → <Id>, Join concatenated."""
+    if isinstance(value, str):
+        return value
+    if "Fn::GetAtt" in value:
+        return f"<{value['Fn::GetAtt'][0]}.{value['Fn::GetAtt'][1]}>"
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(p) for p in parts)
+    return json.dumps(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
