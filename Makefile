@@ -41,8 +41,11 @@ diagram: venv  ## docs/architecture.svg from the synthesized template
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app
 	$(PY) -m docs.diagram
 
-bench: venv  ## benchmarks with ratios against baselines measured in the same run
+bench: venv  ## benchmarks with ratios against baselines measured in the same run (exit 1 = a target not met)
 	$(PY) -m bench
+
+cost: venv  ## AWS cost per 1,000 jobs: this design vs polling-only Step Functions and a sleeping Lambda
+	$(PY) -m bench --only cost
 
 storm: venv  ## the full-size reliability storms (CI runs them scaled down)
 	FACESWAP_FULL_STORMS=1 $(PY) -m pytest -q -m slow tests/e2e

@@ -44,6 +44,7 @@ class Callbacks:
         state = self.store.record_webhook(task_id, task_status)
         if state is None:
             return "unknown_task"
+        logger.append_keys(job_id=state.job_id)  # the TASK item names its job: no extra read for the logs
         if state.token is None:
             return "waiting_for_token"
         return self._signal(state.token, task_id, task_status, "webhook")

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from faceswap.errors import ErrorReport
-from faceswap.jobs import JobSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from faceswap.jobs import JobSpec  # typing only: keeps pydantic out of every handler but the start one
 
 STARTING, SUBMITTED, SUCCEEDED, FAILED = "STARTING", "SUBMITTED", "SUCCEEDED", "FAILED"
 RECORD_TTL_SECONDS = 90 * 24 * 3600
@@ -33,6 +34,7 @@ class Claim:
 class CallbackState:
     token: str | None
     webhook_status: str | None
+    job_id: str | None = None
 
 
 class JobStore:
@@ -126,7 +128,8 @@ class JobStore:
             ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":v": value},
             ReturnValues="ALL_NEW", **kwargs,
         )["Attributes"]
-        return CallbackState(_str_or_none(item.get("callback_token")), _str_or_none(item.get("webhook_status")))
+        return CallbackState(_str_or_none(item.get("callback_token")), _str_or_none(item.get("webhook_status")),
+                             _str_or_none(item.get("job_id")))
 
 
 def _job_pk(job_id: str) -> str:

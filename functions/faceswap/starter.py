@@ -108,6 +108,11 @@ class JobStarter:
             return self._fail(job, exc)
         except YouCamError as exc:
             return self._fail(job, exc) if not exc.retryable else self._give_back(job, exc)
+        except Exception:
+            # Anything unexpected before a unit is spent (an S3 or DynamoDB fault): give the claim back so that
+            # the event's retry starts over, instead of leaving a STARTING job that every retry would ignore.
+            self.store.release(job.job_id)
+            raise
         return self._create_task(job, client, src, ref, video)
 
     def _validate(self, bucket: str, job: JobSpec) -> tuple[VideoInfo, int]:
@@ -129,7 +134,15 @@ class JobStarter:
         logger.append_keys(task_id=task.task_id)
         units = billable_units(video.duration_seconds)
         interval = wait_seconds(task.polling_interval_seconds)
-        self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds, interval)
+        try:
+            self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds, interval)
+        except Exception:
+            # The task exists and is billed but is not on record: say so where the user looks, then fail loudly.
+            self.results.write_error(job.job_id, ErrorReport(
+                "StartInterrupted", "start_interrupted",
+                f"The vendor task {task.task_id} was created but could not be recorded.",
+                "Check the task in the vendor console, then re-run with a new \"run\" number."))
+            raise
         self._start_execution(job.job_id, task.task_id, interval)
         logger.info("job started", extra={"units": units, "duration_seconds": video.duration_seconds})
         return StartOutcome("started", job.job_id, task.task_id)

@@ -61,7 +61,7 @@ def receive_webhook() -> Response:
     except WebhookRejected as exc:
         logger.warning("webhook rejected", extra={"reason": str(exc)})
         return _answer(401, {"error": "invalid signature"}, "WebhooksRejected")
-    logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id, job_id=_job_of(event.task_id))
+    logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id)
     try:
         outcome = signal_once(delivery=event)
     except IdempotencyAlreadyInProgressError:
@@ -74,12 +74,6 @@ def receive_webhook() -> Response:
 @idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency)
 def signal_once(delivery: WebhookEvent) -> dict[str, Any]:
     return {"outcome": wiring.callbacks().on_webhook(delivery.task_id, delivery.task_status)}
-
-
-def _job_of(task_id: str) -> str | None:
-    """For the log lines only: which job a verified delivery is about (None for a task we never submitted)."""
-    item = aws.jobs_table().get_item(Key={"pk": f"TASK#{task_id}"}, ProjectionExpression="job_id").get("Item")
-    return str(item["job_id"]) if item and item.get("job_id") else None
 
 
 def _raw_body() -> bytes:
