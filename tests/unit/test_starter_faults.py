@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -19,6 +19,9 @@ from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 from faceswap.starter import JobStarter
 from local.media import make_face_image, make_video
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 BUCKET, TABLE = "media", "jobs"
 PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as under a handler
@@ -66,7 +69,8 @@ def _never_called() -> Any:
 def test_unexpected_fault_before_spending_releases_the_claim(aws: dict[str, Any]) -> None:
     settings = PipelineSettings(bucket=BUCKET, jobs_table=TABLE, api_key_secret_arn="unused")
     store = JobStore(aws["table"])
-    starter = JobStarter(s3=_FlakyS3(aws["s3"], "faces/face.png"), sfn=boto3.client("stepfunctions"), store=store,
+    flaky_s3 = cast("S3Client", _FlakyS3(aws["s3"], "faces/face.png"))
+    starter = JobStarter(s3=flaky_s3, sfn=boto3.client("stepfunctions"), store=store,
                          results=ResultWriter(aws["s3"], BUCKET, "results/"), settings=settings,
                          vendor=_never_called, limits=MediaLimits())
 
