@@ -69,6 +69,8 @@ def _describe(event: dict[str, Any]) -> str | None:
         return f"  → {event['stateEnteredEventDetails']['name']}"
     if kind == "TaskSucceeded" and "waitForTaskToken" in json.dumps(event.get("taskSucceededEventDetails", {})):
         return "  ← webhook received and verified: the race ends without waiting for the next poll"
+    if kind == "ParallelStateFailed":
+        return "    race over (the Parallel state ends with TaskFinished by design)"
     if kind.endswith("Failed") or kind.startswith("Execution"):
         return f"    {kind}"
     return None
