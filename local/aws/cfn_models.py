@@ -54,6 +54,15 @@ class _Shim:
         return None
 
 
+class _NoOpShim(_Shim):
+    """A resource moto has nothing to hold for locally: it exists for `Ref` and does nothing else."""
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        return cls(resource_name)
+
+
 def _client(service: str, region_name: str) -> Any:
     return boto_client(service, region_name=region_name)
 
@@ -149,16 +158,10 @@ class ApiModelShim(_Shim, CloudFormationModel):
         return cls(name)
 
 
-class ApiGatewayAccountShim(_Shim, CloudFormationModel):
+class ApiGatewayAccountShim(_NoOpShim, CloudFormationModel):
     """Account-wide CloudWatch role for API Gateway logging: nothing to hold locally (no-op)."""
 
     CFN_TYPE = "AWS::ApiGateway::Account"
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str,
-                                        **kwargs: Any) -> ApiGatewayAccountShim:
-        return cls(resource_name)
 
 
 class AlarmShim(_Shim, CloudFormationModel):
@@ -207,26 +210,16 @@ class EventInvokeConfigShim(_Shim, CloudFormationModel):
         return cls(resource_name)
 
 
-class QueuePolicyShim(_Shim, CloudFormationModel):
+class QueuePolicyShim(_NoOpShim, CloudFormationModel):
     """SQS queue policy: moto does not enforce queue policies (no-op)."""
 
     CFN_TYPE = "AWS::SQS::QueuePolicy"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> QueuePolicyShim:
-        return cls(resource_name)
 
-
-class TopicPolicyShim(_Shim, CloudFormationModel):
+class TopicPolicyShim(_NoOpShim, CloudFormationModel):
     """SNS topic policy: moto does not enforce topic policies (no-op)."""
 
     CFN_TYPE = "AWS::SNS::TopicPolicy"
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> TopicPolicyShim:
-        return cls(resource_name)
 
 
 def _bool(value: Any) -> bool:
