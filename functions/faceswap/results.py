@@ -30,9 +30,10 @@ class ResultWriter:
     def write_error(self, job_id: str, report: ErrorReport, record: dict[str, Any] | None = None) -> None:
         body = {"job_id": job_id, "state": "FAILED", "written_at": _now(), **report.to_dict(),
                 **_public_fields(record or {})}
-        self._put_json(self.key(job_id, ERROR_NAME), body)
+        # error.json last: whoever sees it (the CLI, a watcher) finds status.json already written.
         self._put_json(self.key(job_id, STATUS_NAME), {k: body[k] for k in ("job_id", "state", "written_at")}
                        | _public_fields(record or {}) | {"error": report.code})
+        self._put_json(self.key(job_id, ERROR_NAME), body)
 
     def _put_json(self, key: str, body: dict[str, Any]) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=json.dumps(body, indent=2, default=str).encode(),
