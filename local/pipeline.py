@@ -123,9 +123,11 @@ class LocalPipeline:
         raise TimeoutError(f"job {job_id} did not finish within {timeout} s: {self.view(job_id)}")
 
     def view(self, job_id: str) -> JobView:
-        # Status first: files read after a terminal status are complete (they are written before the end).
+        # Read in the reverse order of writing: the execution ends after its files are written, and error.json
+        # is written after status.json, so whatever this sees is complete.
         execution_status = self.execution_status(job_id)
-        status, error = self.read_json(f"results/{job_id}/status.json"), self.read_json(f"results/{job_id}/error.json")
+        error = self.read_json(f"results/{job_id}/error.json")
+        status = self.read_json(f"results/{job_id}/status.json")
         output_key = f"results/{job_id}/output.mp4"
         return JobView(job_id, execution_status, status, error, output_key if self.exists(output_key) else None)
 

@@ -51,9 +51,8 @@ def put_manifest(pipeline: LocalPipeline, name: str, manifest: dict[str, Any] | 
 def wait_for_job(pipeline: LocalPipeline, job_id: str, timeout: float = 60.0) -> JobView:
     """The job's view once it ended AND its result files are written.
 
-    `LocalPipeline.view` reads the files before the execution status, so a view taken as the execution ends can
-    miss a status.json written just before; and error.json of a run timeout or abort is written after the end
-    (by the execution-failed rule). So: wait for the end, then for the files.
+    error.json of a run timeout or abort is written after the end (by the execution-failed rule): so wait for
+    the end, then for the files.
     """
     deadline = time.monotonic() + timeout
     view = pipeline.wait_for_job(job_id, timeout=timeout)
