@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from faceswap.errors import ErrorReport
@@ -50,7 +51,10 @@ def _public_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return int(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, float) else value
+    """DynamoDB numbers come back as Decimal, which JSON cannot hold."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _now() -> str:

@@ -138,10 +138,8 @@ class JobStarter:
             self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds, interval)
         except Exception:
             # The task exists and is billed but is not on record: say so where the user looks, then fail loudly.
-            self.results.write_error(job.job_id, ErrorReport(
-                "StartInterrupted", "start_interrupted",
-                f"The vendor task {task.task_id} was created but could not be recorded.",
-                "Check the task in the vendor console, then re-run with a new \"run\" number."))
+            self.results.write_error(job.job_id, _start_interrupted(
+                f"The vendor task {task.task_id} was created but could not be recorded."))
             raise
         self._start_execution(job.job_id, task.task_id, interval)
         logger.info("job started", extra={"units": units, "duration_seconds": video.duration_seconds})
@@ -164,11 +162,8 @@ class JobStarter:
             return StartOutcome("resumed", job.job_id)
         age = self.clock() - float(existing.get("created_epoch", 0))
         if state == STARTING and age > self.settings.start_timeout_seconds:
-            report = ErrorReport("StartInterrupted", "start_interrupted",
-                                 "Starting the job was interrupted before the vendor task was confirmed.",
-                                 "Check the vendor console for a task, then re-run with a new \"run\" number.")
-            self._record_failure(job.job_id, report)
-            return StartOutcome("failed", job.job_id, "start_interrupted")
+            return self._fail_with(job, _start_interrupted(
+                "Starting the job was interrupted before the vendor task was confirmed."))
         logger.info("duplicate event ignored", extra={"state": state})
         return StartOutcome("duplicate", job.job_id, str(state))
 
@@ -188,6 +183,11 @@ class JobStarter:
         """Nothing was spent: release the claim and fail the invocation so that Lambda retries the event."""
         self.store.release(job.job_id)
         raise VendorUnavailable(f"vendor unavailable before the task was created: {exc}") from exc
+
+
+def _start_interrupted(message: str) -> ErrorReport:
+    return ErrorReport("StartInterrupted", "start_interrupted", message,
+                       "Check the vendor console for the task, then re-run with a new \"run\" number.")
 
 
 def _uncertain_create(exc: YouCamError) -> ErrorReport:

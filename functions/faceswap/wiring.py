@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from faceswap import aws
 from faceswap.callbacks import Callbacks
 from faceswap.finishing import Finisher
 from faceswap.records import JobStore
 from faceswap.results import ResultWriter
+
+if TYPE_CHECKING:
+    from faceswap.starter import JobStarter
 
 
 @cache
@@ -25,6 +29,16 @@ def results() -> ResultWriter:
 @cache
 def finisher() -> Finisher:
     return Finisher(aws.s3(), aws.settings().bucket, store(), results())
+
+
+@cache
+def starter() -> JobStarter:
+    # Imported here: only the start function needs the manifest model (pydantic) and the media checks.
+    from faceswap.media import MediaLimits
+    from faceswap.starter import JobStarter
+
+    return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=store(), results=results(), settings=aws.settings(),
+                      vendor=aws.vendor_client, limits=MediaLimits.from_env())
 
 
 @cache

@@ -10,19 +10,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from faceswap import aws, wiring
-from faceswap.media import MediaLimits
-from faceswap.starter import JobStarter
+from faceswap import wiring
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-
-
-def _starter() -> JobStarter:
-    s = aws.settings()
-    return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=wiring.store(), results=wiring.results(), settings=s,
-                      vendor=aws.vendor_client, limits=MediaLimits.from_env())
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -30,7 +22,7 @@ def _starter() -> JobStarter:
 @metrics.log_metrics
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
-    starter = _starter()
+    starter = wiring.starter()
     outcomes = []
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)  # S3 event keys are URL-encoded
