@@ -11,14 +11,15 @@ import datetime
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from local.aws.server import boto_client
 
-# (moto LambdaFunction, event) -> (payload, is_error, logs, request id)
-RunFunction = Callable[[Any, Any], tuple[str, bool, str, str]]
+# (moto LambdaFunction, event, request id) -> (payload, is_error, logs, request id)
+RunFunction = Callable[[Any, Any, str], tuple[str, bool, str, str]]
 DEFAULT_MAX_RETRIES = 2  # Lambda's default for asynchronous invocations
 
 
@@ -60,8 +61,9 @@ class AsyncInvoker:
 
     def _deliver(self, fn: Any, event: Any) -> None:
         attempts = 1 + (_max_retries(fn) if self._retry_errors else 0)
+        request_id = str(uuid.uuid4())  # Lambda keeps an event's request id across its retries
         for attempt in range(1, attempts + 1):
-            payload, is_error, _, request_id = self._run(fn, event)
+            payload, is_error, _, request_id = self._run(fn, event, request_id)
             if not is_error:
                 self._send_to_destination(fn, "OnSuccess", event, (payload, request_id), attempt, "Success")
                 return

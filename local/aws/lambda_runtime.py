@@ -122,9 +122,9 @@ class LambdaRuntime:
         payload, is_error, logs, _ = self.run_with_id(fn, event)
         return payload, is_error, logs
 
-    def run_with_id(self, fn: LambdaFunction, event: Any) -> tuple[str, bool, str, str]:
-        """`run`, plus the invocation's request id."""
-        request_id = str(uuid.uuid4())
+    def run_with_id(self, fn: LambdaFunction, event: Any, request_id: str | None = None) -> tuple[str, bool, str, str]:
+        """`run`, plus the invocation's request id (given by the caller for the retries of one async event)."""
+        request_id = request_id or str(uuid.uuid4())
         if not str(fn.run_time).startswith("python"):
             return (*self._acknowledge_foreign(fn, event, request_id), request_id)
         config = function_config(fn)

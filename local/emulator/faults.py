@@ -23,10 +23,14 @@ class Faults:
     rate_5xx: float = 0.0  # probability that a vendor API call answers status_5xx
     status_5xx: int = 503
     retry_after_seconds: int = 1
-    # When set, rate_429 / rate_5xx apply only to routes whose "METHOD /path" starts with it
+    # When set, rate_429 / rate_5xx / late_answer_seconds apply only to routes whose "METHOD /path" starts with it
     # (e.g. "POST /s2s/v2.0/task" fails only task creation).
     fault_route_prefix: str | None = None
     slow_seconds: float = 0.0  # delay added before answering any non-control request
+    # Delay after the work is done, before answering (routes limited by fault_route_prefix): a caller that gives
+    # up or dies meanwhile never learns that the call succeeded, e.g. that a task was created and billed.
+    late_answer_seconds: float = 0.0
+    late_answer_count: int | None = None  # ...for the next N such calls (None: every call while set)
     task_error_code: str | None = None  # tasks end in this engine error code...
     task_error_count: int | None = None  # ...for the next N tasks (None: every task while set)
     task_timeout: bool = False  # the status call answers 500 TaskTimeout for tasks created while set
@@ -55,6 +59,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "retry_after_seconds": (int,),
     "fault_route_prefix": (str, type(None)),
     "slow_seconds": (float,),
+    "late_answer_seconds": (float,),
+    "late_answer_count": (int, type(None)),
     "task_error_code": (str, type(None)),
     "task_error_count": (int, type(None)),
     "task_timeout": (bool,),

@@ -31,6 +31,7 @@ class Dispatcher:
         self.dice = dice
         self.metrics = metrics
         self.api_key = api_key
+        self._late_lock = threading.Lock()
 
     def dispatch(self, request: Request) -> Response:
         route, params, path_exists = self.router.match(request.method, request.path)
@@ -54,7 +55,9 @@ class Dispatcher:
             if refused is not None:
                 return refused
         try:
-            return route.handler(request)
+            response = route.handler(request)
+            self._answer_late(route)
+            return response
         except ApiError as exc:
             return api_error(exc.status, exc.message, exc.error_code)
         except BadRequestBody as exc:
@@ -76,6 +79,20 @@ class Dispatcher:
             status = self.faults.status_5xx
             return api_error(status, HTTPStatus(status).phrase)
         return None
+
+    def _answer_late(self, route: Route) -> None:
+        prefix = self.faults.fault_route_prefix
+        if route.kind is not RouteKind.VENDOR or (prefix is not None and not route.name.startswith(prefix)):
+            return
+        with self._late_lock:  # counting down late_answer_count; the last one switches the fault off
+            delay, count = self.faults.late_answer_seconds, self.faults.late_answer_count
+            if delay <= 0 or (count is not None and count <= 0):
+                return
+            if count is not None:
+                self.faults.late_answer_count = count - 1
+                if count == 1:
+                    self.faults.late_answer_seconds, self.faults.late_answer_count = 0.0, None
+        time.sleep(delay)
 
     def _unauthorized(self, request: Request) -> Response | None:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")

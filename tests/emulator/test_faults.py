@@ -50,6 +50,22 @@ def test_stats_prove_retries(client: VendorClient, emulator: Emulator) -> None:
     assert emulator.stats()["requests"][f"GET {CREDIT_PATH}"] == 10
 
 
+def test_late_answer_does_the_work_first_then_answers_late_for_the_next_n_calls(client: VendorClient,
+                                                                                emulator: Emulator) -> None:
+    emulator.set_faults(late_answer_seconds=0.6, late_answer_count=1, fault_route_prefix=f"POST {TASK_PATH}")
+    assert _statuses(client, 1) == [200]  # another route: on time
+    started = time.monotonic()
+    first = client.create_task(**NOWHERE, dst_duration=3)
+    late = time.monotonic() - started
+    started = time.monotonic()
+    second = client.create_task(**NOWHERE, dst_duration=3)
+    on_time = time.monotonic() - started
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert late >= 0.6 > on_time
+    assert emulator.stats()["tasks_created"] == 2  # the late answer's task exists (and is billed) all the same
+    assert emulator.faults.late_answer_seconds == 0.0 and emulator.faults.late_answer_count is None
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_rate_5xx(client: VendorClient, emulator: Emulator, status: int) -> None:
     emulator.set_faults(rate_5xx=1.0, status_5xx=status)
