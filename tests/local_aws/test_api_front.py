@@ -53,6 +53,7 @@ def test_api_gateway_errors(aws: LocalStack) -> None:
     assert (failing.status_code, failing.json()) == (502, {"message": "Internal server error"})
     too_large = requests.post(aws.api.url_for("/big"), data=b"x" * (aws.api.max_body_bytes + 1), timeout=30)
     assert too_large.status_code == 413
+    assert too_large.headers["Connection"] == "close"  # the body was not all read: the connection is not reused
 
 
 def test_integration_timeout_answers_504(aws: LocalStack) -> None:
