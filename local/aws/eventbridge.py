@@ -2,7 +2,8 @@
 - rule targets that are Lambda functions (moto raises NotImplementedError for them) are invoked the way
   EventBridge does, asynchronously (`LambdaRuntime(async_invocations=True)` runs them in the background);
 - Step Functions executions publish "Step Functions Execution Status Change" events (RUNNING, SUCCEEDED,
-  FAILED, TIMED_OUT, ABORTED) to the default bus, so rules on them fire.
+  FAILED, TIMED_OUT, ABORTED — the last at the stop itself, see stop_execution.py) to the default bus, so rules
+  on them fire.
 Scheduled rules (`ScheduleExpression`) do not fire locally.
 """
 

@@ -5,9 +5,10 @@
         requests.post(aws.api.url_for("/webhook"), ...)
         aws.runtime.log_lines()
 
-Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery and the
-Step Functions time warp, deploys the synthesized stack and opens the API Gateway front. Everything is undone
-on exit (workers killed, moto reset, patches removed, environment restored).
+Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery, the
+Step Functions time warp, an AWS-like StopExecution and atomic DynamoDB item writes, deploys the synthesized
+stack and opens the API Gateway front. Everything is undone on exit (workers killed, moto reset, patches removed,
+environment restored).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from local.aws import cfn_shims, eventbridge, time_warp
+from local.aws import cfn_shims, dynamodb_atomic, eventbridge, stop_execution, time_warp
 from local.aws.api_front import ApiFront
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.aws.lambda_runtime import LambdaRuntime
@@ -61,7 +62,7 @@ class LocalStack:
 
     def _start(self) -> None:
         self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
-        for module in (time_warp, cfn_shims, eventbridge):
+        for module in (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic):
             module.install()
             self._exit.callback(module.uninstall)
         time_warp.set_time_scale(self.time_scale)

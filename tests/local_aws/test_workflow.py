@@ -1,10 +1,12 @@
-"""Step Functions executes the synthesized definition: the polling/callback race, failure events, and
-time-warped waits and timeouts."""
+"""Step Functions executes the synthesized definition: the polling/callback race, failure events, StopExecution,
+and time-warped waits and timeouts."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -54,6 +56,52 @@ def test_failed_execution_reaches_the_eventbridge_rule(aws: LocalStack) -> None:
     assert finished(aws, execution_arn(aws, "broken1"))["status"] == "FAILED"
     item = wait_until(lambda: get_item(aws, "failed#broken1"))
     assert item["status"] == {"S": "FAILED"}
+
+
+def test_stop_execution_aborts_at_once_runs_nothing_more_and_reaches_the_eventbridge_rule(aws: LocalStack) -> None:
+    sfn = aws.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=aws.outputs["StateMachineArn"], name="stop1",
+                              input=json.dumps({"job": "stop1", "wait_seconds": 60}))["executionArn"]
+    with _rule_on(aws, "ABORTED"):
+        wait_until(lambda: get_item(aws, "token#stop1"))  # the callback branch waits for its task token
+        stopped = sfn.stop_execution(executionArn=arn)
+
+        execution = sfn.describe_execution(executionArn=arn)  # at once, as on AWS
+        assert (execution["status"], execution["stopDate"]) == ("ABORTED", stopped["stopDate"])
+        item = wait_until(lambda: get_item(aws, "failed#stop1"))
+        assert item["status"] == {"S": "ABORTED"}
+    history = sfn.get_execution_history(executionArn=arn)["events"]
+    assert history[-1]["type"] == "ExecutionAborted"
+
+    time.sleep(2)  # the 60 s poll wait (1.2 s) is over: the loop would have polled again
+    sfn.stop_execution(executionArn=arn)  # stopping an ended execution changes nothing
+    assert sfn.get_execution_history(executionArn=arn)["events"] == history
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    polls = get_item(aws, "polls#stop1")
+    assert (int(polls["n"]["N"]) if polls else 0) == _entered(history, "Check")  # only polls begun before the stop
+    recorder = aws.function_name("Recorder")
+    assert [i.event["detail"]["status"] for i in aws.runtime.invocations
+            if i.function_name == recorder and i.event["detail"]["name"] == "stop1"] == ["ABORTED"]
+
+
+@contextmanager
+def _rule_on(aws: LocalStack, status: str) -> Iterator[None]:
+    """A rule sending this machine's executions of one status to the recorder (the app's rule takes failures)."""
+    events, name = aws.client("events"), f"executions-{status.lower()}"
+    pattern = {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+               "detail": {"status": [status], "stateMachineArn": [aws.outputs["StateMachineArn"]]}}
+    recorder = f"arn:aws:lambda:us-east-1:123456789012:function:{aws.function_name('Recorder')}"
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "recorder", "Arn": recorder}])
+    try:
+        yield
+    finally:
+        events.remove_targets(Rule=name, Ids=["recorder"])
+        events.delete_rule(Name=name)
+
+
+def _entered(history: list[dict[str, Any]], state: str) -> int:
+    return sum(1 for e in history if e.get("stateEnteredEventDetails", {}).get("name") == state)
 
 
 def _task(aws: LocalStack, **fields: Any) -> dict[str, Any]:

@@ -1,0 +1,44 @@
+"""Single-item writes atomic, as DynamoDB makes them: moto 5.2.5 handles each request in its own thread and
+reads an item's old image (`ReturnValues=ALL_OLD`) and checks its condition outside any lock, so two writes to one
+item can interleave (each then misses the other). The pipeline relies on that atomicity: the task token and the
+webhook meet on one item (faceswap.callbacks), and a job is claimed by a conditional put. This serializes moto's
+DynamoDB write handlers (reads are unaffected).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.responses import DynamoHandler
+
+WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+_lock = threading.Lock()
+_saved: dict[str, Callable[..., Any]] = {}
+
+
+def install() -> None:
+    """Idempotent; `uninstall()` restores moto."""
+    if _saved:
+        return
+    for name in WRITES:
+        original = getattr(DynamoHandler, name)
+        _saved[name] = original
+        setattr(DynamoHandler, name, _serialized(original))
+
+
+def uninstall() -> None:
+    for name, original in _saved.items():
+        setattr(DynamoHandler, name, original)
+    _saved.clear()
+
+
+def _serialized(handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    def write(self: DynamoHandler) -> Any:
+        with _lock:
+            return handler(self)
+
+    return write
