@@ -2,12 +2,12 @@
 
     python -m bench.webhook_child --endpoint URL --requests N --batch B --env JSON --out FILE
 
-Real tables and real waiting executions: a state machine whose task stores its callback token on the TASK item
+A real table and real waiting executions: a state machine whose task stores its callback token on the TASK item
 (aws-sdk:dynamodb:updateItem.waitForTaskToken) waits until the handler signals it. Each request is a fresh,
-correctly signed delivery for a waiting task, so it does what production does: verify the signature, claim the
-webhook-id (Powertools idempotency: put + update), record the webhook and read the token (one update), and
-SendTaskSuccess. Timed: end to end (perf_counter) and the handler thread's own CPU (thread_time; moto's server
-runs in another process). Stdout carries the handler's logs, as on Lambda; the harness discards it.
+correctly signed delivery for a waiting task, so it does what production does: verify the signature, record the
+status and webhook-id and read the token (one conditional update of the TASK item), and SendTaskSuccess. Timed:
+end to end (perf_counter) and the handler thread's own CPU (thread_time; moto's server runs in another process).
+Stdout carries the handler's logs, as on Lambda; the harness discards it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from botocore.endpoint import Endpoint
 SECRET = "whsec_" + "YmVuY2gtd2ViaG9vay1zZWNyZXQtMDAwMDAwMDAwMDAw"  # base64 of 32 fixed bytes
 ROLE = "arn:aws:iam::123456789012:role/bench"
 WARM_UP = 5
-DUPLICATES = 100  # deliveries sent a second time (same webhook-id): the dedupe path
+DUPLICATES = 100  # deliveries sent a second time (same webhook-id): the duplicate path
 
 
 class Context:
@@ -51,10 +51,9 @@ def _client(service: str, endpoint: str) -> Any:
 
 def create_resources(endpoint: str) -> dict[str, str]:
     ddb = _client("dynamodb", endpoint)
-    for table, key in (("bench-jobs", "pk"), ("bench-deliveries", "id")):
-        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])
+    ddb.create_table(TableName="bench-jobs", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
     secret = _client("secretsmanager", endpoint).create_secret(Name="bench-webhook", SecretString=SECRET)["ARN"]
     waiting = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken", "End": True,
                "Parameters": {"TableName": "bench-jobs", "Key": {"pk": {"S.$": "$.pk"}},
@@ -63,8 +62,7 @@ def create_resources(endpoint: str) -> dict[str, str]:
     machine = _client("stepfunctions", endpoint).create_state_machine(
         name="bench-waiting", roleArn=ROLE,
         definition=json.dumps({"StartAt": "Wait for webhook", "States": {"Wait for webhook": waiting}}))
-    return {"JOBS_TABLE": "bench-jobs", "DELIVERIES_TABLE": "bench-deliveries", "WEBHOOK_SECRET_ARN": secret,
-            "STATE_MACHINE": machine["stateMachineArn"]}
+    return {"JOBS_TABLE": "bench-jobs", "WEBHOOK_SECRET_ARN": secret, "STATE_MACHINE": machine["stateMachineArn"]}
 
 
 def start_waiting(endpoint: str, machine: str, task_ids: list[str], timeout: float = 60) -> None:

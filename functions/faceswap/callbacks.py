@@ -1,7 +1,17 @@
 """The webhook short-circuit: a task token and a webhook meet on the TASK item; whoever arrives second signals.
 
-Both writes return the whole item atomically, so at least one side sees both halves. Signalling twice is
-harmless: the second SendTaskSuccess finds the token already used and is treated as done.
+The rendezvous: each side makes one UpdateItem on the same item, and DynamoDB applies the two in some order.
+The token side (`store_token`) gets the item *after* its write (ALL_NEW): if the webhook wrote first, its status
+is there. The webhook side (`record_webhook`) gets the item *before* its write (ALL_OLD): if the token was stored
+first, it is there. So whichever writes second sees the other half and sends SendTaskSuccess; both may, which is
+harmless: the token is single-use, and a second SendTaskSuccess is answered TaskTimedOut/InvalidToken, treated
+as already done. (This needs each write to be atomic, as DynamoDB makes it; locally, local.aws.dynamodb_atomic
+gives moto the same.)
+
+That same write makes a delivery idempotent without a record of its own: it adds the delivery's webhook-id to
+the item's set of ids, conditionally on the item existing (an unknown task creates nothing), and ALL_OLD says
+whether the id was there before. A repeat changes nothing, yet still re-signals when a token is stored: if the
+first delivery's SendTaskSuccess failed (throttled: 5xx, so the vendor retries), the repeat ends the wait.
 """
 
 from __future__ import annotations
@@ -37,17 +47,21 @@ class Callbacks:
             return True
         return False
 
-    def on_webhook(self, task_id: str, task_status: str) -> str:
-        """Outcome for logs and the HTTP answer: signalled | waiting_for_token | unknown_task | not_final."""
+    def on_webhook(self, task_id: str, task_status: str, webhook_id: str) -> str:
+        """Outcome for logs and the HTTP answer: signalled | waiting_for_token (the delivery changed state), or
+        duplicate | already_done | unknown_task | not_final (it changed nothing)."""
         if task_status not in FINAL_STATUSES:
             return "not_final"
-        state = self.store.record_webhook(task_id, task_status)
-        if state is None:
+        before = self.store.record_webhook(task_id, task_status, webhook_id)
+        if before is None:
             return "unknown_task"
-        logger.append_keys(job_id=state.job_id)  # the TASK item names its job: no extra read for the logs
-        if state.token is None:
-            return "waiting_for_token"
-        return self._signal(state.token, task_id, task_status, "webhook")
+        logger.append_keys(job_id=before.job_id)  # the TASK item names its job: no extra read for the logs
+        repeat = webhook_id in before.webhook_ids
+        if before.token is None:
+            return "duplicate" if repeat else "waiting_for_token"
+        outcome = self._signal(before.token, task_id, task_status, "webhook")
+        # A repeat that still signals is the retry of a delivery whose SendTaskSuccess failed: it ended the wait.
+        return "duplicate" if repeat and outcome == "already_done" else outcome
 
     def _signal(self, token: str, task_id: str, task_status: str, via: str) -> str:
         output = json.dumps({"task_id": task_id, "task_status": task_status, "via": via})

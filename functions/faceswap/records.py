@@ -1,7 +1,9 @@
 """Job records in DynamoDB: who owns a job (first writer wins), where it is, and the webhook callback token.
 
-Items:  JOB#<job_id>   state, keys, vendor task id, units, timings, error
-        TASK#<task_id> job_id, callback token, webhook status (whichever of token/webhook arrives second signals)
+Items:  JOB#<job_id>   state, keys, vendor task id, units, timings, error; while STARTING also the claiming
+                       attempt (the Lambda request id, kept by Lambda's retries of an event) and its phase
+        TASK#<task_id> job_id, callback token, webhook status and delivery ids (whichever of token/webhook
+                       arrives second signals: see faceswap.callbacks)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from faceswap.jobs import JobSpec  # typing only: keeps pydantic out of every handler but the start one
 
 STARTING, SUBMITTED, SUCCEEDED, FAILED = "STARTING", "SUBMITTED", "SUCCEEDED", "FAILED"
+CREATING = "creating"  # phase of a STARTING job once the vendor task may exist (the create call was sent)
 RECORD_TTL_SECONDS = 90 * 24 * 3600
 TASK_TTL_SECONDS = 2 * 24 * 3600  # the vendor forgets task ids after 24 h
 
@@ -32,9 +35,12 @@ class Claim:
 
 @dataclass(frozen=True)
 class CallbackState:
+    """The callback half of a TASK item: as written by `store_token` (after), or found by `record_webhook` (before)."""
+
     token: str | None
     webhook_status: str | None
     job_id: str | None = None
+    webhook_ids: frozenset[str] = frozenset()  # every delivery id recorded for the task: a repeat is a duplicate
 
 
 class JobStore:
@@ -42,13 +48,13 @@ class JobStore:
         self._table = table
         self._clock = clock
 
-    def claim(self, job: JobSpec) -> Claim:
+    def claim(self, job: JobSpec, attempt_id: str = "") -> Claim:
         """Conditional put: exactly one of any number of concurrent duplicate events gets the job."""
         now = self._clock()
         item: dict[str, Any] = {"pk": _job_pk(job.job_id), "job_id": job.job_id, "name": job.name, "run": job.run,
                 "state": STARTING, "video_key": job.video_key, "face_key": job.face_key,
                 "source_key": job.source_key, "created_at": _iso(now), "created_epoch": int(now),
-                "expires_at": int(now) + RECORD_TTL_SECONDS}
+                "expires_at": int(now) + RECORD_TTL_SECONDS, "claimed_by": attempt_id, "claimed_epoch": int(now)}
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
             return Claim(True)
@@ -63,6 +69,27 @@ class JobStore:
                                 ConditionExpression="#s = :starting",
                                 ExpressionAttributeNames={"#s": "state"},
                                 ExpressionAttributeValues={":starting": STARTING})
+
+    def take_over(self, job_id: str, previous_attempt: str, attempt_id: str) -> bool:
+        """Move an abandoned STARTING claim to this attempt; False when another attempt took it first."""
+        try:
+            self._table.update_item(
+                Key={"pk": _job_pk(job_id)}, UpdateExpression="SET claimed_by = :me, claimed_epoch = :now",
+                ConditionExpression="#s = :starting AND claimed_by = :previous",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":me": attempt_id, ":now": int(self._clock()), ":starting": STARTING,
+                                           ":previous": previous_attempt})
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def mark_creating(self, job_id: str) -> None:
+        """Set just before the create-task call: from here on a crash may leave a billed task nobody recorded."""
+        self._table.update_item(Key={"pk": _job_pk(job_id)}, UpdateExpression="SET phase = :creating",
+                                ConditionExpression="#s = :starting", ExpressionAttributeNames={"#s": "state"},
+                                ExpressionAttributeValues={":creating": CREATING, ":starting": STARTING})
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={"pk": _job_pk(job_id)}, ConsistentRead=True).get("Item")
@@ -91,16 +118,30 @@ class JobStore:
         return self._finish(job_id, FAILED, {"error": report.to_dict()})
 
     def store_token(self, task_id: str, token: str) -> CallbackState:
-        return self._update_task(task_id, "callback_token", token)
+        """The item after the write (ALL_NEW): it holds the webhook status if a delivery was recorded first."""
+        item = self._table.update_item(
+            Key={"pk": _task_pk(task_id)}, UpdateExpression="SET callback_token = :t",
+            ExpressionAttributeValues={":t": token}, ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return _callback_state(item)
 
-    def record_webhook(self, task_id: str, task_status: str) -> CallbackState | None:
-        """None when the task is unknown: nothing is created for ids we never submitted."""
+    def record_webhook(self, task_id: str, task_status: str, webhook_id: str) -> CallbackState | None:
+        """One conditional write; returns the item as it was before it (ALL_OLD): the token if it was stored
+        first, the job id, the delivery ids recorded before. None when the task is unknown: nothing is created
+        for ids we never submitted."""
         try:
-            return self._update_task(task_id, "webhook_status", task_status, must_exist=True)
+            response = self._table.update_item(
+                Key={"pk": _task_pk(task_id)},
+                UpdateExpression="SET webhook_status = :s, webhook_received_at = :now ADD webhook_ids :id",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":s": task_status, ":now": _iso(self._clock()), ":id": {webhook_id}},
+                ReturnValues="ALL_OLD",
+            )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
             raise
+        return _callback_state(response.get("Attributes", {}))
 
     def _finish(self, job_id: str, state: str, fields: dict[str, Any]) -> bool:
         sets = ", ".join(f"#{k} = :{k}" for k in fields)
@@ -119,18 +160,6 @@ class JobStore:
                 return False
             raise
 
-    def _update_task(self, task_id: str, field: str, value: str, must_exist: bool = False) -> CallbackState:
-        kwargs: dict[str, Any] = {}
-        if must_exist:
-            kwargs["ConditionExpression"] = "attribute_exists(pk)"
-        item = self._table.update_item(
-            Key={"pk": _task_pk(task_id)}, UpdateExpression="SET #f = :v",
-            ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues={":v": value},
-            ReturnValues="ALL_NEW", **kwargs,
-        )["Attributes"]
-        return CallbackState(_str_or_none(item.get("callback_token")), _str_or_none(item.get("webhook_status")),
-                             _str_or_none(item.get("job_id")))
-
 
 def _job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
@@ -142,6 +171,11 @@ def _task_pk(task_id: str) -> str:
 
 def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _callback_state(item: dict[str, Any]) -> CallbackState:
+    return CallbackState(_str_or_none(item.get("callback_token")), _str_or_none(item.get("webhook_status")),
+                         _str_or_none(item.get("job_id")), frozenset(map(str, item.get("webhook_ids", ()))))
 
 
 def _str_or_none(value: object) -> str | None:

@@ -1,34 +1,30 @@
-"""POST /webhook: verify the Standard Webhooks signature on the raw body, drop duplicates, end the wait.
+"""POST /webhook: verify the Standard Webhooks signature on the raw body, record the delivery, end the wait.
 
 Answers: 200 for any valid delivery (also late, duplicate or for an unknown task), 401 for a bad signature,
-413 for an oversized body. Bad input never causes a 5xx.
+413 for an oversized body. Bad input never causes a 5xx (a failing AWS call does: the vendor then retries).
 
 The body says what the delivery did: `accepted` is true only when it changed something (it ended the wait, or
 was stored for a token still to come); `outcome` says why not otherwise (already_done, not_final, unknown_task,
-duplicate: the same webhook-id was seen before and nothing was done again).
+duplicate: this webhook-id was recorded before, and the repeat changed nothing).
+
+Idempotent by construction, with no idempotency record of its own: the delivery is one conditional write on the
+TASK item (which also tells a repeated webhook-id) and one SendTaskSuccess on a single-use token; see
+faceswap.callbacks.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from faceswap import aws, wiring
-from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, verify_webhook
+from faceswap.youcam.webhooks import WebhookRejected, verify_webhook
 
 MAX_BODY_BYTES = 64 * 1024  # the vendor's events are a few hundred bytes
 EFFECTIVE_OUTCOMES = ("signalled", "waiting_for_token")  # what "accepted" means: the delivery changed state
@@ -37,18 +33,6 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
-
-
-def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    """A delivery id seen before: say so, instead of repeating the first answer as if it had acted again."""
-    first = response.get("outcome") if isinstance(response, dict) else None
-    return {"outcome": "duplicate", "first_outcome": first}
-
-
-# webhook-id is stable across the vendor's retries: one signal per delivery id, remembered for a day.
-idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", expires_after_seconds=24 * 3600,
-                                response_hook=_replayed)
-deliveries = DynamoDBPersistenceLayer(table_name=os.environ.get("DELIVERIES_TABLE", "unset"))
 
 
 @app.post("/webhook")
@@ -62,18 +46,11 @@ def receive_webhook() -> Response:
         logger.warning("webhook rejected", extra={"reason": str(exc)})
         return _answer(401, {"error": "invalid signature"}, "WebhooksRejected")
     logger.append_keys(task_id=event.task_id, webhook_id=event.webhook_id)
-    try:
-        outcome = signal_once(delivery=event)
-    except IdempotencyAlreadyInProgressError:
-        outcome = {"outcome": "duplicate_in_progress"}
-    accepted = outcome.get("outcome") in EFFECTIVE_OUTCOMES
-    logger.info("webhook verified", extra={"accepted": accepted, **outcome})
-    return _answer(200, {"accepted": accepted, **outcome}, "WebhooksAccepted" if accepted else "WebhooksIgnored")
-
-
-@idempotent_function(data_keyword_argument="delivery", persistence_store=deliveries, config=idempotency)
-def signal_once(delivery: WebhookEvent) -> dict[str, Any]:
-    return {"outcome": wiring.callbacks().on_webhook(delivery.task_id, delivery.task_status)}
+    outcome = wiring.callbacks().on_webhook(event.task_id, event.task_status, event.webhook_id)
+    accepted = outcome in EFFECTIVE_OUTCOMES
+    logger.info("webhook verified", extra={"accepted": accepted, "outcome": outcome})
+    return _answer(200, {"accepted": accepted, "outcome": outcome},
+                   "WebhooksAccepted" if accepted else "WebhooksIgnored")
 
 
 def _raw_body() -> bytes:
@@ -91,5 +68,4 @@ def _answer(status: int, body: dict[str, Any], metric: str) -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -71,11 +71,12 @@ def test_a_storm_of_forged_replayed_and_malformed_webhooks_is_never_accepted(pip
     assert unexpected == [], f"{seen} in {elapsed:.1f} s"
     assert not any(got == "accepted" or got.startswith("5") for _, got in answers)
     assert len(answers) >= BAD_REQUESTS
-    # Nothing moved: the execution still runs, the webhook branch is still waiting, no status was stored.
+    # Nothing moved: the execution still runs, the webhook branch is still waiting, no status or delivery id was
+    # stored.
     assert pipeline.execution_status(job) == "RUNNING"
     assert "Webhook saw final status" not in pipeline.entered_states(job)
     task_item = _task_item(pipeline, target)
-    assert "callback_token" in task_item and "webhook_status" not in task_item
+    assert "callback_token" in task_item and "webhook_status" not in task_item and "webhook_ids" not in task_item
     record = pipeline.job_record(job)
     assert record is not None and record["state"]["S"] == "SUBMITTED"
     pipeline.emulator.expire_task(target)  # ends the job at its next poll (vendor_task_expired)
