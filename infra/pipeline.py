@@ -85,10 +85,13 @@ class FaceSwapPipeline(Construct):
 
     def _start_job_function(self) -> lambda_.Function:
         s, c = self.storage, self.config
+        timeout = Duration.minutes(10)
+        # A claim held longer than the function can run belongs to a dead attempt (a minute of clock margin).
+        claim_lease = timeout.to_seconds() + 60
         fn = self._factory.create("StartJob", FunctionSpec(
             "start_job", "Validates an upload, creates the vendor task, starts the execution",
-            Duration.minutes(10), 512, {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
-                                        "START_TIMEOUT_SECONDS": "600"}))
+            timeout, 512, {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+                           "START_TIMEOUT_SECONDS": str(int(claim_lease))}))
         fn.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6),
                                   on_failure=destinations.SqsDestination(self.start_dlq))
         for prefix in (c.videos_prefix, c.faces_prefix, c.jobs_prefix):

@@ -1,9 +1,13 @@
 """Start a job from an uploaded object: validate before spending, claim once, upload, create the task, run.
 
 Order matters for "no lost job, no double charge":
-  claim (conditional put) → validate media (free) → upload inputs → create task (spends units) →
-  record task id → start the execution named after the job (idempotent).
+  claim (conditional put) → validate media headers (free) → face pre-check (free: our detector function) →
+  upload inputs → mark "creating" → create task (spends units) → record task id → start the execution named
+  after the job (idempotent).
 A transient failure before the task exists releases the claim and re-raises, so the event's retry starts over.
+A hard crash (timeout, out of memory) cannot release anything: Lambda retries the event with the same request id,
+which the claim remembers, so the retry knows its own earlier attempt died. Before "creating" nothing was spent
+and it starts over; after, the task may exist and be billed, so it reports that instead of creating another.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from faceswap.media import (
     validate_image,
     validate_video,
 )
-from faceswap.records import STARTING, SUBMITTED, JobStore
+from faceswap.records import CREATING, STARTING, SUBMITTED, JobStore
 from faceswap.results import ResultWriter
 from faceswap.transfer import upload_to_vendor
 from faceswap.workflow_input import execution_input, wait_seconds
@@ -63,7 +67,8 @@ class JobStarter:
     limits: MediaLimits
     clock: Any = time.time
 
-    def handle_upload(self, bucket: str, key: str) -> StartOutcome:
+    def handle_upload(self, bucket: str, key: str, attempt_id: str = "") -> StartOutcome:
+        """`attempt_id`: the Lambda request id, the same for every retry of one event."""
         try:
             job = self._job_for(bucket, key)
         except JobRejected as exc:
@@ -73,10 +78,14 @@ class JobStarter:
         if job is None:
             return StartOutcome("waiting_for_manifest", job_name_from_key(key))
         logger.append_keys(job_id=job.job_id)
-        claim = self.store.claim(job)
-        if not claim.won:
-            return self._on_duplicate(job, claim.existing or {})
-        return self._run(bucket, job)
+        claim = self.store.claim(job, attempt_id)
+        if claim.won:
+            return self._run(bucket, job)
+        existing = claim.existing or {}
+        if self._abandoned(existing, attempt_id) and self.store.take_over(
+                job.job_id, str(existing.get("claimed_by", "")), attempt_id):
+            return self._after_crash(bucket, job, existing)
+        return self._on_duplicate(job, existing)
 
     # --- steps ---------------------------------------------------------------------------------------------
     def _job_for(self, bucket: str, key: str) -> JobSpec | None:
@@ -123,6 +132,7 @@ class JobStarter:
         return video, face.size_bytes
 
     def _create_task(self, job: JobSpec, client: YouCamClient, src: str, ref: str, video: VideoInfo) -> StartOutcome:
+        self.store.mark_creating(job.job_id)
         try:
             task = client.create_task(src_file_id=src, ref_file_id=ref,
                                       dst_duration=dst_duration(video.duration_seconds))
@@ -152,6 +162,25 @@ class JobStarter:
         except self.sfn.exceptions.ExecutionAlreadyExists:
             logger.info("execution already exists")
 
+    def _abandoned(self, existing: dict[str, Any], attempt_id: str) -> bool:
+        """A STARTING claim whose holder is dead: this event's own earlier attempt (Lambda retries an event with
+        the same request id, and only after the attempt ended), or any holder older than the start timeout."""
+        if existing.get("state") != STARTING:
+            return False
+        if attempt_id and existing.get("claimed_by") == attempt_id:
+            return True
+        claimed = float(existing.get("claimed_epoch", existing.get("created_epoch", 0)))
+        return self.clock() - claimed > self.settings.start_timeout_seconds
+
+    def _after_crash(self, bucket: str, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
+        """This attempt took over a claim whose holder died: start over unless a unit may have been spent."""
+        if existing.get("phase") == CREATING:
+            return self._fail_with(job, _start_interrupted(
+                "Starting the job was interrupted (a timeout or crash) while the vendor task was being created: "
+                "the task may exist and be billed, so it was not created again."))
+        logger.warning("earlier attempt interrupted before spending anything; starting over")
+        return self._run(bucket, job)
+
     def _on_duplicate(self, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
         state = existing.get("state")
         _warn_if_changed(job, existing)
@@ -160,10 +189,6 @@ class JobStarter:
             # with the same input, so that a start racing the original one is the same execution (idempotent).
             self._start_execution(job.job_id, str(existing["task_id"]), _number(existing.get("interval_seconds")))
             return StartOutcome("resumed", job.job_id)
-        age = self.clock() - float(existing.get("created_epoch", 0))
-        if state == STARTING and age > self.settings.start_timeout_seconds:
-            return self._fail_with(job, _start_interrupted(
-                "Starting the job was interrupted before the vendor task was confirmed."))
         logger.info("duplicate event ignored", extra={"state": state})
         return StartOutcome("duplicate", job.job_id, str(state))
 

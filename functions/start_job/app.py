@@ -27,7 +27,7 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)  # S3 event keys are URL-encoded
         logger.remove_keys(["job_id", "task_id"])  # one event may carry several uploads: no keys from the last
-        outcome = starter.handle_upload(record.s3.bucket.name, key)
+        outcome = starter.handle_upload(record.s3.bucket.name, key, context.aws_request_id)
         logger.append_keys(job_id=outcome.job_id)  # also for uploads rejected or waiting for their manifest
         metrics.add_metric(name=f"Jobs_{outcome.action}", unit=MetricUnit.Count, value=1)
         logger.info("upload handled", extra={"key": key, "action": outcome.action, "detail": outcome.detail})

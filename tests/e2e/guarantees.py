@@ -87,7 +87,8 @@ def start_events_for(pipeline: LocalPipeline, key: str) -> list[dict[str, Any]]:
     """Invocations of the start function whose S3 event names `key` (S3 URL-encodes keys in events)."""
     encoded = quote_plus(key, safe="")
     name = pipeline.stack.function_name(START)
-    return [{"event": i.event, "result": i.result, "error": i.error} for i in pipeline.stack.runtime.invocations
+    return [{"event": i.event, "result": i.result, "error": i.error, "request_id": i.request_id}
+            for i in pipeline.stack.runtime.invocations
             if i.function_name == name and _event_key(i.event) == encoded]
 
 
@@ -160,6 +161,19 @@ def function_environment(pipeline: LocalPipeline, function_prefix: str, **change
         yield
     finally:
         client.update_function_configuration(FunctionName=name, Environment={"Variables": before})
+
+
+@contextmanager
+def function_timeout(pipeline: LocalPipeline, function_prefix: str, seconds: int) -> Iterator[None]:
+    """One function's timeout changed (new invocations run in fresh workers, killed at it). Restored afterwards."""
+    client = pipeline.client("lambda")
+    name = pipeline.stack.function_name(function_prefix)
+    before = client.get_function_configuration(FunctionName=name)["Timeout"]
+    client.update_function_configuration(FunctionName=name, Timeout=seconds)
+    try:
+        yield
+    finally:
+        client.update_function_configuration(FunctionName=name, Timeout=before)
 
 
 # --- webhooks -------------------------------------------------------------------------------------------------------

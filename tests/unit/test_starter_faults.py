@@ -80,3 +80,15 @@ def test_unexpected_fault_before_spending_releases_the_claim(aws: dict[str, Any]
     # Nothing recorded as started or failed: the event's retry can claim the job again and start it.
     assert store.get("flaky") is None
     assert store.claim(JobSpec("flaky", "videos/clip.mp4", "faces/face.png")).won
+
+
+def test_an_abandoned_claim_is_taken_over_by_exactly_one_attempt(aws: dict[str, Any]) -> None:
+    store = JobStore(aws["table"])
+    job = JobSpec("abandoned", "videos/clip.mp4", "faces/face.png")
+    assert store.claim(job, "dead-attempt").won
+
+    taken = [store.take_over("abandoned", "dead-attempt", attempt) for attempt in ("retry-a", "retry-b")]
+
+    assert taken == [True, False]  # the second saw the claim already moved: it is a plain duplicate
+    record = store.get("abandoned")
+    assert record is not None and record["claimed_by"] == "retry-a" and record["state"] == "STARTING"

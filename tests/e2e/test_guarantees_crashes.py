@@ -1,0 +1,112 @@
+"""Guarantee: a start function that dies mid-way (timeout, out of memory) loses no job and never pays twice.
+
+A crash cannot clean up after itself, so the claim it holds stays STARTING. Lambda retries the event with the same
+request id, which the claim remembers: the retry knows that its own earlier attempt died. Before the create-task
+call nothing was spent and the retry starts over; after it, the task may exist and be billed, so the retry
+writes an error.json saying so instead of creating a second task.
+
+The crash is real: the start function's timeout is lowered to 3 s and the emulator holds one answer back after
+doing the work (`late_answer_seconds`), so the local runtime kills the worker as Lambda would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.pipeline import LocalPipeline
+from tests.e2e.conftest import Media
+from tests.e2e.guarantees import (
+    START,
+    dead_letters,
+    function_environment,
+    function_timeout,
+    invoke_start,
+    spend,
+    start_events_for,
+    wait_for_job,
+)
+
+FILE_ROUTE = "POST /s2s/v2.0/file"
+TASK_ROUTE = "POST /s2s/v2.0/task"
+
+
+@pytest.fixture
+def crashing_start(pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
+    # No face pre-check here: a cold detector takes seconds of the 3 s, and these crashes are about the vendor calls.
+    with function_timeout(pipeline, START, 3), function_environment(pipeline, START, FACE_DETECTOR_FUNCTION=""):
+        yield pipeline
+
+
+def test_a_crash_before_the_task_is_created_is_retried_and_the_job_completes(crashing_start: LocalPipeline,
+                                                                            media: Media) -> None:
+    pipeline = crashing_start
+    # The first File API call answers after the function's 3 s timeout: that attempt dies while uploading.
+    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=1, fault_route_prefix=FILE_ROUTE)
+    job = pipeline.submit("g-crash-upload", media.clip, media.face)
+
+    view = wait_for_job(pipeline, job, timeout=90)
+
+    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
+    attempts = start_events_for(pipeline, f"jobs/{job}.json")
+    assert [a["error"]["errorType"] if a["error"] else "ok" for a in attempts] == ["Sandbox.Timedout", "ok"]
+    assert attempts[0]["request_id"] == attempts[1]["request_id"]  # Lambda's retry of the same event
+    assert attempts[1]["result"]["outcomes"][0]["action"] == "started"
+    assert spend(pipeline)["tasks_created"] == 1  # one task, created by the retry
+
+
+def test_a_crash_while_the_task_is_created_is_reported_not_created_twice(crashing_start: LocalPipeline,
+                                                                         media: Media) -> None:
+    pipeline = crashing_start
+    # The vendor creates (and bills) the task, but answers after the function's timeout: nobody records it.
+    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=1, fault_route_prefix=TASK_ROUTE)
+    job = pipeline.submit("g-crash-create", media.clip, media.face)
+
+    view = wait_for_job(pipeline, job, timeout=90)
+
+    assert view.error is not None and view.error["code"] == "start_interrupted"
+    assert "may exist and be billed" in view.error["message"]
+    assert "vendor console" in view.error["what_to_fix"]
+    assert view.status is not None and view.status["state"] == "FAILED"
+    assert view.execution_status == "NONE"
+    attempts = start_events_for(pipeline, f"jobs/{job}.json")
+    assert [a["error"]["errorType"] if a["error"] else "ok" for a in attempts] == ["Sandbox.Timedout", "ok"]
+    assert attempts[0]["request_id"] == attempts[1]["request_id"]
+    assert attempts[1]["result"]["outcomes"][0]["action"] == "failed"
+    assert spend(pipeline)["tasks_created"] == 1  # the crashed attempt's task only: never a second one
+
+
+def test_a_job_whose_every_attempt_crashed_runs_when_its_dead_letter_is_replayed(crashing_start: LocalPipeline,
+                                                                                 media: Media) -> None:
+    pipeline = crashing_start
+    dead_letters(pipeline)  # start from an empty queue
+    # Every attempt (the first and Lambda's two retries) dies while uploading: the event ends in the DLQ with
+    # the claim still held by the dead attempts.
+    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=3, fault_route_prefix=FILE_ROUTE)
+    job = pipeline.submit("g-crash-always", media.clip, media.face)
+    (message,) = _wait_for(lambda: dead_letters(pipeline) or None, timeout=90)
+    assert message["responsePayload"]["errorType"] == "Sandbox.Timedout"
+    record = pipeline.job_record(job)
+    assert record is not None and record["state"]["S"] == "STARTING"
+
+    # Replayed once the claim's lease (the function's timeout, here 1 s) has run out: the new attempt takes
+    # the abandoned claim over, since nothing was spent, and the job runs.
+    with function_environment(pipeline, START, START_TIMEOUT_SECONDS="1"):
+        time.sleep(1.5)
+        invoke_start(pipeline, [message["requestPayload"]])
+        view = wait_for_job(pipeline, job, timeout=60)
+
+    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
+    assert spend(pipeline)["tasks_created"] == 1
+
+
+def _wait_for(probe: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing after {timeout} s")
+        time.sleep(0.1)
+    return value
