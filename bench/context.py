@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from infra.bundling import LambdaAsset
     from local.pipeline import LocalPipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,11 +59,12 @@ class BenchContext:
     def template(self) -> dict[str, Any]:
         return dict(json.loads((self.cdk_out() / f"{STACK_NAME}.template.json").read_text()))
 
-    def bundle_dir(self) -> Path:
-        """The built Lambda asset, .build/lambda/<hash>/ (built if the cache misses, as synth does)."""
-        from infra.bundling import build_lambda_asset
+    def bundle_dir(self, asset: LambdaAsset | None = None) -> Path:
+        """A built Lambda asset, .build/<name>/<hash>/ (built if the cache misses, as synth does); the shared one
+        unless told."""
+        from infra.bundling import SHARED_ASSET, build_lambda_asset
 
-        return build_lambda_asset()[0]
+        return build_lambda_asset(asset or SHARED_ASSET)[0]
 
     def media(self) -> tuple[Path, Path]:
         """A short, small clip and the reference face: the vendor's work is modelled, not measured here."""

@@ -79,7 +79,7 @@ class PathProfile:
     seconds: dict[str, float]  # median duration of one invocation, by handler module
     api_requests: float
     ddb_common: tuple[float, float]  # (write units, read units) on JOB# records
-    ddb_webhook: tuple[float, float]  # on TASK# records and the deliveries table: only the webhook needs them
+    ddb_webhook: tuple[float, float]  # on TASK# records (token, webhook status and ids): only the webhook needs them
     s3_put: float
     s3_get: float
     secrets_calls: float
@@ -126,8 +126,8 @@ def total(usage: Usage, p: Prices) -> float:
 
 
 def _common(profile: PathProfile, facts: TemplateFacts, a: Assumptions, video_seconds: float) -> Usage:
-    """What every design does alike: start (validate, upload inputs to the vendor, create the task), copy the
-    result (Finalize), keep the media in S3 for the template's retention periods."""
+    """What every design does alike: start (validate, check faces, upload inputs to the vendor, create the task),
+    copy the result (Finalize), keep the media in S3 for the template's retention periods."""
     usage = Usage()
     input_mb = a.video_mb_per_second * video_seconds + a.face_mb
     result_mb = a.result_mb_per_second * video_seconds
@@ -136,6 +136,9 @@ def _common(profile: PathProfile, facts: TemplateFacts, a: Assumptions, video_se
                  profile.invocations.get("start_job", 1.0))
     if "start_job_event" in profile.invocations:  # the video's own upload event, which starts nothing
         usage.invoke(start, profile.seconds["start_job_event"], profile.invocations["start_job_event"])
+    if "detect_faces" in profile.invocations:  # the face pre-check, when deployed (faceswap:face_precheck)
+        usage.invoke(facts.memory_mb["detect_faces"], profile.seconds["detect_faces"],
+                     profile.invocations["detect_faces"])
     usage.invoke(finalize, profile.seconds["finalize"] + result_mb / a.transfer_mb_per_second,
                  profile.invocations.get("finalize", 1.0))
     usage.s3_gb_months = (input_mb * facts.inputs_retention_days + result_mb * facts.results_retention_days) / 30 / 1e3

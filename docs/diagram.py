@@ -17,7 +17,7 @@ from docs.drawing import Arrow, Box, Label, Scene, to_png, to_svg
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = {"start_job": "Start job", "check_status": "Check status", "await_webhook": "Await webhook",
          "finalize": "Finalize", "record_failure": "Record failure", "execution_failed": "Execution failed",
-         "webhook": "Webhook"}
+         "webhook": "Webhook", "detect_faces": "Detect faces"}
 AWS, LAMBDA, DATA, EXTERNAL = "#fff4e5", "#fdebd3", "#e8f1fb", "#f1ecf9"
 STATE_FILL = {"Task": "#fdebd3", "Wait": "#fff9e6", "Choice": "#f4f4f4", "Fail": "#fde2e2", "Succeed": "#e3f4e3",
               "Pass": "#f4f4f4"}
@@ -139,11 +139,12 @@ class Layout:
         start = sc.box(490, 130, 210, 80, "λ Start job", [f"S3 events: {prefixes}", "check headers · claim once",
                                                           "upload inputs · create task"], fill=LAMBDA)
         dlq = sc.box(490, 250, 210, 52, "SQS dead letters", ["events failed after 2 retries"])
+        self._face_detector(start)
         vendor = sc.box(215, 370, 200, 80, "YouCam API (external)", ["files · tasks · results",
                                                                      a.vendor_url.removeprefix("https://")],
                         fill=EXTERNAL, dashed=True)
         api = sc.box(490, 356, 210, 60, "API Gateway", [a.webhook_route, f"validated · {a.throttle}"], fill=AWS)
-        hook = sc.box(490, 450, 210, 60, "λ Webhook", ["verify signature", "drop duplicate deliveries"], fill=LAMBDA)
+        hook = sc.box(490, 450, 210, 60, "λ Webhook", ["verify signature", "record once · end the wait"], fill=LAMBDA)
         finalize = self.states.get("Finalize", sm)
         results = sc.box(1310, finalize.y - 30, 235, 100, "S3 results/<job_id>/", [
             "output.mp4 · status.json", "error.json: message, what_to_fix", "(same bucket)"], fill=DATA)
@@ -173,6 +174,15 @@ class Layout:
                                     f"({a.resource_count} resources). (n) = the steps of one job.", 11)]
         return sc
 
+    def _face_detector(self, start: Box) -> None:
+        """Only when deployed (faceswap:face_precheck): called by Start job before anything is uploaded."""
+        if "detect_faces" not in self.arch.functions.values():
+            return
+        detector = self.scene.box(215, 272, 200, 62, "λ Detect faces", ["face pre-check · OpenCV Haar",
+                                                                        "sampled frames · the photo"], fill=LAMBDA)
+        leave = start.side("w", 10)
+        self.arrow([leave, (438, leave[1]), (438, detector.side("e")[1]), detector.side("e")])  # part of (3)
+
     def _failure_paths(self, sm: Box, results: Box) -> None:
         a, sc = self.arch, self.scene
         record = self.states.get("Record failure")
@@ -192,7 +202,7 @@ class Layout:
 
     def _stores_and_alarms(self, y: float) -> None:
         a, sc = self.arch, self.scene
-        what = {"Jobs": "JOB#<job_id> · TASK#<task_id>", "WebhookDeliveries": "webhook-id, kept 24 h"}
+        what = {"Jobs": "JOB#<job_id> · TASK#<task_id>"}
         for i, store in enumerate(a.stores):
             sc.box(20 + i * 215, y, 200, 110, f"{store.kind}: {store.name}",
                    [what.get(store.name, ""), "used by " + ", ".join(name(u) for u in store.used_by)],
@@ -209,7 +219,8 @@ class Layout:
 
     def _legend(self, x: float, y: float) -> None:
         steps = ["(1) upload video, face, then jobs/<name>.json", "(2) the S3 event starts Start job (async)",
-                 "(3) check headers, upload inputs, create task", "(4) StartExecution, named after the job id",
+                 "(3) check headers (and faces), upload inputs, create task",
+                 "(4) StartExecution, named after the job id",
                  "(5) the vendor posts a signed webhook", "(6) SendTaskSuccess ends the wait early;",
                  "     polling is the fallback", "(7) result streamed to results/, status.json",
                  "(8) faceswap wait / result downloads it"]

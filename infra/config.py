@@ -37,6 +37,8 @@ class PipelineConfig:
     webhook_rate_limit_rps: int = 50
     webhook_burst_limit: int = 100
     log_retention_days: int = 30
+    face_precheck: bool = True
+    face_precheck_samples: int = 8
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
@@ -62,6 +64,7 @@ class PipelineConfig:
         _check_range("inputs_retention_days", self.inputs_retention_days, 1, 3650)
         _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
         _check_range("webhook_burst_limit", self.webhook_burst_limit, 1, 5_000)
+        _check_range("face_precheck_samples", self.face_precheck_samples, 1, 32)
         prefixes = [self.videos_prefix, self.faces_prefix, self.jobs_prefix, self.results_prefix]
         for prefix in prefixes:
             if not re.fullmatch(r"[A-Za-z0-9_\-]+/", prefix):

@@ -1,4 +1,5 @@
-"""The pipeline's Lambda functions: one shared asset, one handler module per function."""
+"""The pipeline's Lambda functions: one handler module per function, all from the shared asset except the face
+detector, which has its own (OpenCV)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.bundling import build_lambda_asset
+from infra.bundling import SHARED_ASSET, LambdaAsset, build_lambda_asset
 
 # The local stack runs these exact bundles with the machine's CPython 3.11, so the runtime matches it.
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -22,6 +23,7 @@ class FunctionSpec:
     timeout: Duration
     memory_mb: int = 256
     environment: dict[str, str] = field(default_factory=dict)
+    asset: LambdaAsset = SHARED_ASSET
 
 
 class FunctionFactory:
@@ -31,10 +33,16 @@ class FunctionFactory:
         self._scope = scope
         self._common_env = common_env
         self._log_retention = log_retention
-        asset_dir, asset_hash = build_lambda_asset()
-        self._code = lambda_.Code.from_asset(
-            str(asset_dir), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
-        )
+        self._codes: dict[LambdaAsset, lambda_.AssetCode] = {}
+
+    def _code(self, asset: LambdaAsset) -> lambda_.AssetCode:
+        """Built (or taken from the cache) on first use: an asset no function uses is never built."""
+        if asset not in self._codes:
+            asset_dir, asset_hash = build_lambda_asset(asset)
+            self._codes[asset] = lambda_.Code.from_asset(
+                str(asset_dir), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
+            )
+        return self._codes[asset]
 
     def create(self, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
         log_group = logs.LogGroup(
@@ -45,7 +53,7 @@ class FunctionFactory:
             self._scope, construct_id,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
-            code=self._code,
+            code=self._code(spec.asset),
             handler=f"{spec.handler_module}.app.lambda_handler",
             description=spec.description,
             timeout=spec.timeout,

@@ -34,6 +34,8 @@ class Monitoring(Construct):
                     "The webhook endpoint answered 5xx")
         functions = [pipeline.start_job, pipeline.webhook, pipeline.failure_recorder,
                      *vars(pipeline.workflow_functions).values()]
+        if pipeline.face_detector is not None:  # its errors only cost a pre-check (fail open), but say so
+            functions.append(pipeline.face_detector)
         for fn in functions:
             self._alarm(f"{fn.node.id}Errors", fn.metric_errors(period=Duration.minutes(5)),
                         f"Lambda {fn.node.id} raised errors")

@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.bundling import DETECTOR_ASSET
 from infra.config import PipelineConfig
 from infra.functions import FunctionFactory, FunctionSpec
 from infra.monitoring import Monitoring
@@ -40,7 +41,10 @@ class FaceSwapPipeline(Construct):
         self.state_machine = self._state_machine()
         self.start_dlq = _queue(self, "StartJobDeadLetters")
         self.failed_events_dlq = _queue(self, "ExecutionFailedDeadLetters")
+        self.face_detector = self._face_detector() if self.config.face_precheck else None
         self.start_job = self._start_job_function()
+        if self.face_detector is not None:
+            self._connect_face_precheck(self.start_job, self.face_detector)
         self.failure_recorder = self._failure_recorder()
         self.webhook = self._webhook_function()
         self.api = self._webhook_api()
@@ -105,6 +109,24 @@ class FaceSwapPipeline(Construct):
                                             s3.NotificationKeyFilter(prefix=prefix))
         return fn
 
+    def _face_detector(self) -> lambda_.Function:
+        """The face pre-check (its own asset: OpenCV); reads the inputs, nothing else."""
+        s, c = self.storage, self.config
+        fn = self._factory.create("DetectFaces", FunctionSpec(
+            "detect_faces", "Face pre-check: OpenCV Haar cascade on sampled video frames and the face photo",
+            FACE_DETECTOR_TIMEOUT, 2048, asset=DETECTOR_ASSET))
+        for prefix in (c.videos_prefix, c.faces_prefix):
+            s.bucket.grant_read(fn, f"{prefix}*")
+        return fn
+
+    def _connect_face_precheck(self, start: lambda_.Function, detector: lambda_.Function) -> None:
+        """The start function calls the detector synchronously: this one function, no versions or aliases."""
+        start.add_environment("FACE_DETECTOR_FUNCTION", detector.function_name)
+        start.add_environment("FACE_PRECHECK_SAMPLES", str(self.config.face_precheck_samples))
+        start.add_environment("FACE_DETECTOR_TIMEOUT_SECONDS", str(int(FACE_DETECTOR_TIMEOUT.to_seconds())))
+        start.add_to_role_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                                     resources=[detector.function_arn]))
+
     def _failure_recorder(self) -> lambda_.Function:
         """Records failures the state machine could not record itself (run timeout, abort, crash)."""
         s = self.storage
@@ -129,11 +151,9 @@ class FaceSwapPipeline(Construct):
         s = self.storage
         fn = self._factory.create("Webhook", FunctionSpec(
             "webhook", "Verifies YouCam webhooks and short-circuits the wait", Duration.seconds(10), 256,
-            {"WEBHOOK_SECRET_ARN": s.webhook_secrets.secret_arn,
-             "DELIVERIES_TABLE": s.deliveries.table_name}))
+            {"WEBHOOK_SECRET_ARN": s.webhook_secrets.secret_arn}))
         s.webhook_secrets.grant_read(fn)
-        s.jobs.grant_read_write_data(fn)
-        s.deliveries.grant_read_write_data(fn)
+        s.jobs.grant_read_write_data(fn)  # the TASK item is also where deliveries are de-duplicated
         self._grant_task_response(fn)
         return fn
 
@@ -192,6 +212,9 @@ class FaceSwapPipeline(Construct):
                                 for h in ("webhook-id", "webhook-timestamp", "webhook-signature")},
         )
         return api
+
+
+FACE_DETECTOR_TIMEOUT = Duration.seconds(60)  # a 30 s 1080p video takes ~2 s here; 4K a few times that
 
 
 def _queue(scope: Construct, construct_id: str) -> sqs.Queue:

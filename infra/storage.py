@@ -1,4 +1,4 @@
-"""Where state lives: the media bucket, the job table, the webhook de-duplication table, the secrets."""
+"""Where state lives: the media bucket, the job table (jobs, and task tokens meeting webhooks), the secrets."""
 
 from __future__ import annotations
 
@@ -39,8 +39,6 @@ class Storage(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.jobs = self._table("Jobs", "pk", "expires_at")
-        # Powertools idempotency layout (id / expiration): drops duplicate webhook deliveries.
-        self.deliveries = self._table("WebhookDeliveries", "id", "expiration")
         # Placeholders: the README shows how to put the real values after deploy; never in code or env.
         self.api_key = sm.Secret(
             self, "VendorApiKey", description="YouCam API key (Bearer token). Set it after deploy.",

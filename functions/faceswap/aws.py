@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config
 
 from faceswap.config import PipelineSettings, VendorSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -36,6 +38,15 @@ def s3() -> S3Client:
 @cache
 def sfn() -> SFNClient:
     return boto3.client("stepfunctions")
+
+
+@cache
+def lambda_client() -> LambdaClient:
+    """For synchronous calls of the face detector: waits past the detector's own timeout (so a slow answer is never
+    cut off and sent again), and retries only what Lambda did not run (throttling, a connection that failed)."""
+    read_timeout = settings().face_detector_timeout_seconds + 10
+    return boto3.client("lambda", config=Config(read_timeout=read_timeout,
+                                                retries={"mode": "standard", "total_max_attempts": 2}))
 
 
 @cache

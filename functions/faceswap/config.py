@@ -97,8 +97,12 @@ class PipelineSettings:
     results_prefix: str = "results/"
     state_machine_arn: str = ""
     webhook_secret_arn: str = ""
-    deliveries_table: str = ""
     start_timeout_seconds: int = 600
+    # The face pre-check: the detector function's name (empty: not deployed, no pre-check), how many video frames
+    # it samples, and its timeout (the start function waits for it that long, plus a margin).
+    face_detector_function: str = ""
+    face_precheck_samples: int = 8
+    face_detector_timeout_seconds: int = 60
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
@@ -113,6 +117,8 @@ class PipelineSettings:
             results_prefix=env.get("RESULTS_PREFIX", "results/"),
             state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
             webhook_secret_arn=env.get("WEBHOOK_SECRET_ARN", ""),
-            deliveries_table=env.get("DELIVERIES_TABLE", ""),
             start_timeout_seconds=_env_int("START_TIMEOUT_SECONDS", 600),
+            face_detector_function=env.get("FACE_DETECTOR_FUNCTION", ""),
+            face_precheck_samples=_env_int("FACE_PRECHECK_SAMPLES", 8),
+            face_detector_timeout_seconds=_env_int("FACE_DETECTOR_TIMEOUT_SECONDS", 60),
         )

@@ -31,6 +31,8 @@ class JobManifest(BaseModel):
     video: str = Field(min_length=1, max_length=1024, description="Key of the video, under videos/")
     face: str = Field(min_length=1, max_length=1024, description="Key of the face image, under faces/")
     run: int = Field(default=1, ge=1, le=9999, description="Bump to run the same job name again")
+    face_check: bool = Field(default=True, description="false: skip the face pre-check (the vendor still checks, "
+                                                       "after charging the units)")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class JobSpec:
     face_key: str
     run: int = 1
     source_key: str = ""
+    face_check: bool = True  # look for a face before spending units (when the pre-check is deployed)
 
     @property
     def job_id(self) -> str:
@@ -64,7 +67,7 @@ def job_from_manifest(key: str, body: bytes, settings: PipelineSettings) -> JobS
     except (ValueError, ValidationError) as exc:
         raise JobRejected("manifest_invalid", f"The manifest {key} is not valid: {_short(exc)}.",
                           'Upload JSON like {"video": "videos/clip.mp4", "face": "faces/me.jpg"}.') from exc
-    return _checked(JobSpec(name, manifest.video, manifest.face, manifest.run, key), settings)
+    return _checked(JobSpec(name, manifest.video, manifest.face, manifest.run, key, manifest.face_check), settings)
 
 
 def job_from_video(key: str, metadata: dict[str, str], settings: PipelineSettings) -> JobSpec | None:

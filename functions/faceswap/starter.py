@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from faceswap.errors import ErrorReport, JobRejected, VendorUnavailable
+from faceswap.faces import FacePrecheck
 from faceswap.jobs import JobSpec, job_from_manifest, job_from_video, job_name_from_key
 from faceswap.media import (
     MediaInvalid,
@@ -66,6 +67,7 @@ class JobStarter:
     vendor: Any  # () -> YouCamClient, called only when a unit may be spent
     limits: MediaLimits
     clock: Any = time.time
+    faces: FacePrecheck | None = None  # the face pre-check; None: not deployed
 
     def handle_upload(self, bucket: str, key: str, attempt_id: str = "") -> StartOutcome:
         """`attempt_id`: the Lambda request id, the same for every retry of one event."""
@@ -129,7 +131,18 @@ class JobStarter:
             video = validate_video(S3RangeReader(self.s3, bucket, job.video_key), self.limits)
         with _missing_file_is_rejected(job.face_key, "face image"):
             face = validate_image(S3RangeReader(self.s3, bucket, job.face_key), self.limits)
+        self._check_faces(bucket, job)
         return video, face.size_bytes
+
+    def _check_faces(self, bucket: str, job: JobSpec) -> None:
+        """After the free header checks, before the first upload: a video or photo without a face is rejected
+        here, instead of by the vendor after it has charged the task."""
+        if self.faces is None:
+            return
+        if job.face_check:
+            self.faces.require_faces(bucket, job.video_key, job.face_key, job.job_id)
+        else:
+            self.faces.skip()
 
     def _create_task(self, job: JobSpec, client: YouCamClient, src: str, ref: str, video: VideoInfo) -> StartOutcome:
         self.store.mark_creating(job.job_id)

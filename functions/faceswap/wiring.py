@@ -12,6 +12,7 @@ from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 
 if TYPE_CHECKING:
+    from faceswap.faces import FacePrecheck
     from faceswap.starter import JobStarter
 
 
@@ -38,7 +39,17 @@ def starter() -> JobStarter:
     from faceswap.starter import JobStarter
 
     return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=store(), results=results(), settings=aws.settings(),
-                      vendor=aws.vendor_client, limits=MediaLimits.from_env())
+                      vendor=aws.vendor_client, limits=MediaLimits.from_env(), faces=face_precheck())
+
+
+def face_precheck() -> FacePrecheck | None:
+    """The face pre-check when the detector function is deployed (faceswap:face_precheck), else None."""
+    from faceswap.faces import FacePrecheck
+
+    s = aws.settings()
+    if not s.face_detector_function:
+        return None
+    return FacePrecheck(aws.lambda_client(), s.face_detector_function, s.face_precheck_samples)
 
 
 @cache

@@ -4,10 +4,10 @@ Each bad upload below ends in `results/<job>/error.json` naming what is wrong (`
 value and the limit) and what to do (`what_to_fix`); no execution starts, and the vendor emulator sees no file, no
 task and no unit. The checks read headers only (ranged reads), so the 101 MB video is a sparse file.
 
-The one exception, stated honestly: "no face in the video" can only be found by the vendor, which fails the task
-with `error_no_face` after charging its units at creation — the job still ends in a clear error.json, but it spends
-the video's units (1 per 5 s). A pre-check would need a face detector in the start function (OpenCV is not in the
-Lambda bundle), so none is faked here.
+"No face" in the video or in the photo is found by the face pre-check (the detector function, OpenCV's Haar
+cascade) before anything is uploaded, so it joins the list. Turned off for a job (`"face_check": false`), the vendor
+finds it instead — after charging the video's units, as it did before the pre-check. A detector that fails lets the
+job go on (fail open): it never loses a job.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from local.media import make_sparse_file
 from local.pipeline import JobView, LocalPipeline
 from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
+    function_environment,
     invoke_start,
     put_manifest,
     real_s3_event,
@@ -33,6 +34,7 @@ from tests.e2e.guarantees import (
 )
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+DETECTOR = "PipelineDetectFaces"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ CASES = [
     Case("g-in-outside-prefix", "key_outside_prefix", "videos/"),
     Case("g-in-dot-dot", "key_outside_prefix", "videos/"),
     Case("g-in-nested", "manifest_key_invalid", "jobs/"),  # jobs/deeper/g-in-nested.json
+    Case("g-in-no-face-video", "no_face_in_video", "videos/g-no-face.mp4"),  # the face pre-check (OpenCV)
+    Case("g-in-no-face-photo", "no_face_in_photo", "faces/g-no-face.png"),
     Case("g-in-stray-key", "key_outside_prefix", "private/g-in-stray-key.mp4"),  # an event for a key S3 never
 ]                                                                                  # routes to us, delivered anyway
 
@@ -108,16 +112,38 @@ def test_bad_inputs_spend_nothing(rejections: Rejections) -> None:
     assert rejections.spent == {"files_created": 0, "tasks_created": 0, "units_charged": 0}
 
 
-def test_no_face_in_the_video_is_found_by_the_vendor_and_spends_its_units(pipeline: LocalPipeline,
-                                                                          media: Media) -> None:
-    job = pipeline.submit("g-in-no-face", media.no_face_video, media.face)
-    view = wait_for_job(pipeline, job)
+def test_no_face_is_found_by_the_detector_function_before_the_vendor(rejections: Rejections,
+                                                                      local_pipeline: LocalPipeline) -> None:
+    detector = local_pipeline.stack.function_name(DETECTOR)
+    answers = {i.event["video_key"]: i.result for i in local_pipeline.stack.runtime.invocations
+               if i.function_name == detector and i.event.get("video_key") == "videos/g-no-face.mp4"}
+    assert answers == {"videos/g-no-face.mp4": {"frames_checked": 8, "frames_with_face": 0, "photo_has_face": True}}
+    assert "8 frames checked" in rejections.views["g-in-no-face-video"].error["message"]  # type: ignore[index]
+
+
+def test_with_the_face_check_off_the_vendor_finds_no_face_and_spends_its_units(pipeline: LocalPipeline,
+                                                                              media: Media) -> None:
+    video, face = upload_inputs(pipeline, media.no_face_video, media.face)
+    put_manifest(pipeline, "g-in-no-face-unchecked", {"video": video, "face": face, "face_check": False})
+    view = wait_for_job(pipeline, "g-in-no-face-unchecked")
 
     assert view.execution_status == "FAILED"
     assert view.error is not None and view.error["vendor_code"] == "error_no_face"
     assert "face" in view.error["what_to_fix"].lower()
     assert view.status is not None and view.status["units"] == 1  # the record says what it cost...
     assert spend(pipeline)["units_charged"] == 1  # ...which is what the vendor charged
+
+
+def test_a_detector_that_fails_never_loses_the_job(pipeline: LocalPipeline, media: Media) -> None:
+    """Fail open: the detector cannot read S3 (every call of its own fails), the job goes on to the vendor."""
+    with function_environment(pipeline, DETECTOR, AWS_ENDPOINT_URL_S3="http://127.0.0.1:9"):
+        view = wait_for_job(pipeline, pipeline.submit("g-in-detector-down", media.clip, media.face))
+
+    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
+    detector = pipeline.stack.function_name(DETECTOR)
+    failed = [i for i in pipeline.stack.runtime.invocations if i.function_name == detector and i.error is not None]
+    assert failed and failed[-1].event["video_key"] == f"videos/{media.clip.name}"
+    assert any("face pre-check unavailable" in line for line in pipeline.stack.runtime.log_lines())
 
 
 # --- the bad uploads ------------------------------------------------------------------------------------------------
@@ -139,6 +165,8 @@ def _bad_files(media: Media, root: Path) -> dict[str, Path]:
         "faces/g-empty.png": _empty(root / "empty.png"),
         "videos/g-clip.avi": media.clip,
         "faces/g-face.gif": media.face,
+        "videos/g-no-face.mp4": media.no_face_video,
+        "faces/g-no-face.png": media.no_face_image,
     }
     return files
 
@@ -167,6 +195,8 @@ def _manifests(video: str, face: str) -> dict[str, dict[str, Any] | bytes]:
         "g-in-outside-prefix": job(v="uploads/clip.mp4"),
         "g-in-dot-dot": job(v="videos/../private/clip.mp4"),
         "deeper/g-in-nested": job(),
+        "g-in-no-face-video": job(v="videos/g-no-face.mp4"),
+        "g-in-no-face-photo": job(f="faces/g-no-face.png"),
     }
 
 

@@ -95,3 +95,11 @@ def test_check_status_and_finalize_inputs_drive_a_real_task(pipeline: LocalPipel
 def test_await_webhook_input_parks_the_token(pipeline: LocalPipeline) -> None:
     answer = _invoke(pipeline, "PipelineAwaitWebhook", _event("await-webhook-input.json", TASK_ID="parked-task"))
     assert answer == {"registered": True, "signalled": False}
+
+
+def test_detect_faces_input_checks_the_uploaded_files(pipeline: LocalPipeline, media: Media) -> None:
+    s3 = pipeline.client("s3")
+    s3.upload_file(str(media.clip), pipeline.bucket, "videos/clip.mp4")
+    s3.upload_file(str(media.face), pipeline.bucket, "faces/face.png")
+    answer = _invoke(pipeline, "PipelineDetectFaces", _event("detect-faces-input.json", BUCKET=pipeline.bucket))
+    assert answer == {"frames_checked": 8, "frames_with_face": 8, "photo_has_face": True}

@@ -11,7 +11,7 @@ from local.pipeline import LocalPipeline
 from tests.e2e.conftest import Media
 
 HANDLERS = {"start_job", "check_status", "await_webhook", "webhook", "finalize", "record_failure",
-            "execution_failed"}
+            "execution_failed", "detect_faces"}
 AFTER_TASK = {"check_status", "await_webhook", "webhook", "finalize"}
 
 
@@ -42,11 +42,11 @@ def test_every_log_record_of_a_job_carries_job_id_and_task_id(pipeline: LocalPip
     while True:
         ours = _records(runtime.log_lines()[first_line:])
         services = {r["service"] for r in ours if r.get("job_id") == job}
-        if AFTER_TASK | {"start_job"} <= services or time.monotonic() > deadline:
+        if AFTER_TASK | {"start_job", "detect_faces"} <= services or time.monotonic() > deadline:
             break
         time.sleep(0.1)
 
-    assert AFTER_TASK | {"start_job"} <= services, services
+    assert AFTER_TASK | {"start_job", "detect_faces"} <= services, services
     assert [r for r in ours if not r.get("job_id")] == []
     for r in ours:
         if r["job_id"] == job and r["service"] in AFTER_TASK:

@@ -17,7 +17,7 @@ def test_the_pipeline_construct_drops_into_another_app(tmp_path: Path) -> None:
     t = Template.from_stack(stack)  # the one synth of this module
 
     for kind, count in (("AWS::StepFunctions::StateMachine", 1), ("AWS::ApiGateway::RestApi", 1),
-                        ("AWS::DynamoDB::Table", 2), ("AWS::SecretsManager::Secret", 2),
+                        ("AWS::DynamoDB::Table", 1), ("AWS::SecretsManager::Secret", 2),
                         ("AWS::Events::Rule", 1), ("Custom::S3BucketNotifications", 1)):
         t.resource_count_is(kind, count)
     assert len(t.find_resources("AWS::CloudWatch::Alarm")) >= 5

@@ -27,12 +27,12 @@ def test_the_diagram_shows_what_the_template_holds(synthesized: Synthesized) -> 
     texts = " ".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"))
 
     template = json.loads(synthesized.template_path.read_text())
-    assert len(architecture.functions) == 7
+    assert len(architecture.functions) == 8
     for state in _state_names(architecture.definition):
         assert state in texts
     for part in ("S3 media bucket", "λ Start job", "λ Webhook", "API Gateway", "POST /webhook", "EventBridge rule",
                  "λ Execution failed", "DynamoDB table: Jobs", "Secret: WebhookSecrets", "SNS alarm topic",
-                 "S3 results/<job_id>/", "YouCam API (external)", f"({len(architecture.alarms)})"):
+                 "S3 results/<job_id>/", "YouCam API (external)", f"({len(architecture.alarms)})", "λ Detect faces"):
         assert part in texts, part
     assert f"{len(template['Resources'])} resources" in texts
     assert "λ ?" not in texts  # every Task state was matched to its function

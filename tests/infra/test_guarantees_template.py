@@ -14,7 +14,7 @@ from tests.conftest import Synthesized
 Resources = dict[str, dict[str, Any]]
 # Our functions by logical-id prefix (CDK's own bucket-notification handler is not ours).
 FUNCTIONS = ("PipelineStartJob", "PipelineCheckStatus", "PipelineAwaitWebhook", "PipelineFinalize",
-             "PipelineRecordFailure", "PipelineExecutionFailed", "PipelineWebhook")
+             "PipelineRecordFailure", "PipelineExecutionFailed", "PipelineWebhook", "PipelineDetectFaces")
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,7 @@ def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Res
     ("PipelineCheckStatus", set(), set()),
     ("PipelineAwaitWebhook", set(), set()),
     ("PipelineWebhook", set(), set()),
+    ("PipelineDetectFaces", {"videos/*", "faces/*"}, set()),
 ])
 def test_s3_access_is_scoped_to_key_prefixes(resources: Resources, function: str, reads: set[str],
                                             writes: set[str]) -> None:
@@ -100,14 +101,24 @@ def test_s3_access_is_scoped_to_key_prefixes(resources: Resources, function: str
     ("PipelineStorageWebhookSecrets", "AWS::SecretsManager::Secret", {"PipelineWebhook"}),
     ("PipelineStorageVendorApiKey", "AWS::SecretsManager::Secret",
      {"PipelineStartJob", "PipelineCheckStatus", "PipelineFinalize"}),
-    ("PipelineStorageWebhookDeliveries", "AWS::DynamoDB::Table", {"PipelineWebhook"}),
 ])
-def test_secrets_and_the_delivery_table_are_read_only_by_who_needs_them(
+def test_secrets_are_read_only_by_who_needs_them(
         resources: Resources, resource: str, type_: str, readers: set[str]) -> None:
     logical_id = _logical_id(resources, resource, type_)
     granted = {role for role, statements in _statements_by_role(resources).items()
                if any(logical_id in json.dumps(s["Resource"]) for s in statements)}
     assert granted == {_role_of(resources, fn) for fn in readers}
+
+
+def test_only_the_start_function_may_invoke_the_face_detector_and_only_it(resources: Resources) -> None:
+    detector = _logical_id(resources, "PipelineDetectFaces", "AWS::Lambda::Function")
+    start_role = _role_of(resources, "PipelineStartJob")
+    callers = {role for role, statements in _statements_by_role(resources).items()
+               if any(detector in json.dumps(s["Resource"]) for s in statements)}
+    assert callers == {start_role}
+    (statement,) = [s for s in _statements_by_role(resources)[start_role]
+                    if any(a.startswith("lambda:") for a in _as_list(s["Action"]))]
+    assert (statement["Action"], statement["Resource"]) == ("lambda:InvokeFunction", {"Fn::GetAtt": [detector, "Arn"]})
 
 
 def test_task_token_calls_name_exactly_the_state_machine(resources: Resources) -> None:

@@ -25,9 +25,9 @@ def test_template_has_the_architecture(synthesized: Synthesized) -> None:
     t = Template.from_stack(synthesized.stack)
     t.resource_count_is("AWS::StepFunctions::StateMachine", 1)
     t.resource_count_is("AWS::ApiGateway::RestApi", 1)
-    t.resource_count_is("AWS::DynamoDB::Table", 2)
+    t.resource_count_is("AWS::DynamoDB::Table", 1)  # jobs, and the TASK items where tokens meet webhooks
     t.resource_count_is("AWS::SecretsManager::Secret", 2)
-    t.resource_count_is("AWS::Lambda::Function", 7 + 1)  # ours + CDK's bucket-notification handler
+    t.resource_count_is("AWS::Lambda::Function", 8 + 1)  # ours (with the face detector) + CDK's notification handler
     t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD"})
     t.has_resource_properties("AWS::ApiGateway::Method",
                               {"HttpMethod": "POST", "RequestValidatorId": Match.any_value()})
