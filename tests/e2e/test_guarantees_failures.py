@@ -1,8 +1,8 @@
 """Guarantee: nothing fails silently.
 
 Failures the state machine records itself (vendor errors, poll limit) are in the other guarantee files. Here: what
-it cannot record — a run timeout ends the execution itself — is written by the EventBridge rule on FAILED /
-TIMED_OUT / ABORTED executions (the execution-failed function); and an upload event that keeps failing
+it cannot record — a run timeout or a StopExecution ends the execution itself — is written by the EventBridge rule
+on FAILED / TIMED_OUT / ABORTED executions (the execution-failed function); and an upload event that keeps failing
 lands, after Lambda's two retries, in the start function's dead-letter queue (which has an alarm, see
 tests/infra/test_guarantees_template.py), from where it can be replayed once the cause is gone.
 
@@ -31,6 +31,9 @@ from tests.e2e.conftest import Media
 from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job
 
 VARIANT = "FaceSwapRunTimeout"
+CHECK_STATUS = "PipelineCheckStatus"
+EXECUTION_FAILED = "PipelineExecutionFailed"
+ABORTED_RECORDED = {"recorded": True, "status": "ABORTED"}  # what the execution-failed function returns
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 
 
@@ -65,7 +68,8 @@ def short_run_timeout(local_pipeline: LocalPipeline, tmp_path_factory: pytest.Te
     outdir = tmp_path_factory.mktemp("cdk.out.run-timeout")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     app = cdk.App(outdir=str(outdir), context=json.loads(CDK_JSON.read_text()).get("context", {}))
-    config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=1, max_polls=10_000)
+    config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=1, max_polls=10_000,
+                            face_precheck=False)  # not what this variant is about: no detector to deploy
     FaceSwapStack(app, VARIANT, config=config)
     app.synth()
     deployed = deploy_stack(outdir, VARIANT, endpoint_url=local_pipeline.stack.endpoint_url,
@@ -92,6 +96,40 @@ def test_a_run_timeout_is_recorded_by_the_execution_failed_rule(short_run_timeou
     assert error["task_id"] and error["units"] == 1  # what was spent, for the user to check
     status = variant.read_json("results/g-hangs/status.json")
     assert status is not None and status["state"] == "FAILED"
+
+
+def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: LocalPipeline, media: Media) -> None:
+    # A task that never finishes and no webhook: the race goes on until someone stops it.
+    pipeline.emulator.set_faults(never_finish=True, webhook_drop=True)
+    job = pipeline.submit("g-stopped", media.clip, media.face)
+    _wait_for(lambda: _racing(pipeline, job) or None, timeout=60)
+
+    # As a user would from the console: StopExecution, no error or cause.
+    pipeline.client("stepfunctions").stop_execution(executionArn=pipeline.execution_arn(job))
+
+    error = _wait_for(lambda: pipeline.read_json(f"results/{job}/error.json"), timeout=30)
+    assert pipeline.execution_status(job) == "ABORTED"
+    assert error["code"] == "aborted" and error["error_class"] == "ExecutionAborted"
+    assert error["what_to_fix"] == 'Re-run the job with a new "run" number.'
+    assert error["task_id"] and error["units"] == 1  # what was spent, for the user to check
+    record = pipeline.job_record(job)
+    assert record is not None and record["state"]["S"] == "FAILED"
+    assert record["error"]["M"]["code"]["S"] == "aborted"
+    # Written by the EventBridge rule's function (the state machine's own Record failure never ran).
+    assert _wait_for(lambda: _recorder_results(pipeline, job) or None, timeout=10) == [ABORTED_RECORDED]
+    assert "Record failure" not in pipeline.entered_states(job)
+    history = pipeline.history(job)
+    assert history[-1]["type"] == "ExecutionAborted"
+
+    # Eight polling intervals later the race would have polled again: nothing ran, nothing was written. (A poll
+    # in flight at the stop may still end, as on AWS: it was scheduled before the abort.)
+    time.sleep(2.0)
+    assert pipeline.history(job) == history
+    assert _polls(pipeline, job) == _scheduled(history, pipeline.stack.function_name(CHECK_STATUS))
+    assert _recorder_results(pipeline, job) == [ABORTED_RECORDED]  # one status-change event, recorded once
+    view = pipeline.view(job)
+    assert (view.execution_status, view.error, view.output_key) == ("ABORTED", error, None)
+    assert view.status is not None and view.status["state"] == "FAILED"
 
 
 def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipeline: LocalPipeline,
@@ -125,6 +163,34 @@ def _wait_for(probe: Any, timeout: float) -> Any:
             raise TimeoutError(f"nothing after {timeout} s")
         time.sleep(0.1)
     return value
+
+
+def _racing(pipeline: LocalPipeline, job: str) -> bool:
+    """The webhook branch waits for its token and the polling branch has polled at least once."""
+    if pipeline.execution_status(job) != "RUNNING":
+        return False
+    history = pipeline.history(job)
+    token_waiting = any(e["type"] == "TaskSubmitted" for e in history)
+    return token_waiting and _scheduled(history, pipeline.stack.function_name(CHECK_STATUS)) > 0
+
+
+def _scheduled(history: list[dict[str, Any]], function_name: str) -> int:
+    """Lambda invocations of one function the execution scheduled (retries included)."""
+    return sum(1 for e in history if e["type"] == "LambdaFunctionScheduled"
+               and e["lambdaFunctionScheduledEventDetails"]["resource"].endswith(f":function:{function_name}"))
+
+
+def _recorder_results(pipeline: LocalPipeline, job: str) -> list[Any]:
+    """What the execution-failed function returned for the status-change events of one job's execution."""
+    name = pipeline.stack.function_name(EXECUTION_FAILED)
+    return [i.result for i in pipeline.stack.runtime.invocations
+            if i.function_name == name and i.event.get("detail", {}).get("name") == job]
+
+
+def _polls(pipeline: LocalPipeline, job: str) -> int:
+    """Invocations of the check-status function for one job (each one asks the vendor for the task's status)."""
+    name = pipeline.stack.function_name(CHECK_STATUS)
+    return sum(1 for i in pipeline.stack.runtime.invocations if i.function_name == name and i.event["job_id"] == job)
 
 
 def _key_of(event: dict[str, Any]) -> str:
