@@ -114,7 +114,10 @@ class FaceSwapPipeline(Construct):
         s, c = self.storage, self.config
         fn = self._factory.create("DetectFaces", FunctionSpec(
             "detect_faces", "Face pre-check: OpenCV Haar cascade on sampled video frames and the face photo",
-            FACE_DETECTOR_TIMEOUT, 2048, asset=DETECTOR_ASSET))
+            FACE_DETECTOR_TIMEOUT, 2048, asset=DETECTOR_ASSET,
+            # numpy's OpenBLAS starts a spinning thread per core at import (~150 ms of CPU here) for BLAS that the
+            # Haar cascade never uses: one thread, so a cold start does not burn CPU the function pays for.
+            environment={"OPENBLAS_NUM_THREADS": "1"}))
         for prefix in (c.videos_prefix, c.faces_prefix):
             s.bucket.grant_read(fn, f"{prefix}*")
         return fn
