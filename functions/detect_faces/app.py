@@ -6,6 +6,7 @@ Invoked synchronously by the start function before anything is uploaded to the v
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from functools import cache
@@ -47,6 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if request.job_id:
         logger.append_keys(job_id=request.job_id)
     started = time.monotonic()
+    _remove_leftovers()
     photo = read_photo(_s3(), request.bucket, request.face_key)
     with tempfile.TemporaryDirectory(prefix="faces-") as workdir:
         video = Path(workdir) / "video"
@@ -58,3 +60,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                                          "face_key": request.face_key, "video_bytes": size,
                                          "seconds": round(seconds, 3)})
     return result.to_dict()
+
+
+def _remove_leftovers() -> None:
+    """A killed invocation (timeout) never cleans up, and a warm container keeps /tmp (512 MB by default): a few
+    left-over 100 MB videos would fill it."""
+    for leftover in Path(tempfile.gettempdir()).glob("faces-*"):
+        shutil.rmtree(leftover, ignore_errors=True)

@@ -26,8 +26,11 @@ def sample_frames(path: Path, samples: int) -> Iterator[np.ndarray]:
     try:
         if not capture.isOpened():
             return
-        # Without a frame count in the container the first frames are the best we can do.
-        wanted = set(frame_indices(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), samples)) or set(range(samples))
+        # Without a frame count in the container the frames cannot be spread over the video, and the first few
+        # (a fade-in?) are no evidence: no frames, so the pre-check does not reject (the vendor decides).
+        wanted = set(frame_indices(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), samples))
+        if not wanted:
+            return
         last, index = max(wanted), 0
         while index <= last and capture.grab():
             if index in wanted:

@@ -42,9 +42,10 @@ def sfn() -> SFNClient:
 
 @cache
 def lambda_client() -> LambdaClient:
-    """For synchronous calls of the face detector: waits past the detector's own timeout (so a slow answer is never
-    cut off and sent again), and retries only what Lambda did not run (throttling, a connection that failed)."""
-    read_timeout = settings().face_detector_timeout_seconds + 10
+    """For synchronous calls of the face detector: waits past the detector's own timeout plus a cold start's init
+    (up to 10 s, not counted in the timeout) and the network, so a slow answer is not cut off. One retry (throttling,
+    a failed connection, or a read timeout after all: the detector has no side effects, a second run only costs)."""
+    read_timeout = settings().face_detector_timeout_seconds + 30
     return boto3.client("lambda", config=Config(read_timeout=read_timeout,
                                                 retries={"mode": "standard", "total_max_attempts": 2}))
 

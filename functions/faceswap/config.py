@@ -98,6 +98,9 @@ class PipelineSettings:
     state_machine_arn: str = ""
     webhook_secret_arn: str = ""
     start_timeout_seconds: int = 600
+    # Lambda retries a failed event a minute after the failure at the soonest: a delivery with the same request id
+    # that comes sooner is a duplicate of a live attempt, not a retry of a dead one.
+    retry_min_age_seconds: int = 55
     # The face pre-check: the detector function's name (empty: not deployed, no pre-check), how many video frames
     # it samples, and its timeout (the start function waits for it that long, plus a margin).
     face_detector_function: str = ""
@@ -118,6 +121,7 @@ class PipelineSettings:
             state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
             webhook_secret_arn=env.get("WEBHOOK_SECRET_ARN", ""),
             start_timeout_seconds=_env_int("START_TIMEOUT_SECONDS", 600),
+            retry_min_age_seconds=_env_int("RETRY_MIN_AGE_SECONDS", 55),
             face_detector_function=env.get("FACE_DETECTOR_FUNCTION", ""),
             face_precheck_samples=_env_int("FACE_PRECHECK_SAMPLES", 8),
             face_detector_timeout_seconds=_env_int("FACE_DETECTOR_TIMEOUT_SECONDS", 60),

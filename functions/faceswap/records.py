@@ -1,7 +1,9 @@
 """Job records in DynamoDB: who owns a job (first writer wins), where it is, and the webhook callback token.
 
 Items:  JOB#<job_id>   state, keys, vendor task id, units, timings, error; while STARTING also the claiming
-                       attempt (the Lambda request id, kept by Lambda's retries of an event) and its phase
+                       attempt (the Lambda request id, kept by Lambda's retries of an event), its phase and a
+                       fencing token: every later write of the start function requires its own token, so an
+                       attempt whose claim was taken over can no longer spend, record or release anything
         TASK#<task_id> job_id, callback token, webhook status and delivery ids (whichever of token/webhook
                        arrives second signals: see faceswap.callbacks)
 """
@@ -9,6 +11,7 @@ Items:  JOB#<job_id>   state, keys, vendor task id, units, timings, error; while
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +30,15 @@ RECORD_TTL_SECONDS = 90 * 24 * 3600
 TASK_TTL_SECONDS = 2 * 24 * 3600  # the vendor forgets task ids after 24 h
 
 
+class ClaimLost(Exception):
+    """Another attempt took this job's claim over: this one must stop, spending and writing nothing more."""
+
+
 @dataclass(frozen=True)
 class Claim:
     won: bool
     existing: dict[str, Any] | None = None
+    token: str = ""  # this attempt's fencing token, when it won
 
 
 @dataclass(frozen=True)
@@ -54,61 +62,85 @@ class JobStore:
         item: dict[str, Any] = {"pk": _job_pk(job.job_id), "job_id": job.job_id, "name": job.name, "run": job.run,
                 "state": STARTING, "video_key": job.video_key, "face_key": job.face_key,
                 "source_key": job.source_key, "created_at": _iso(now), "created_epoch": int(now),
-                "expires_at": int(now) + RECORD_TTL_SECONDS, "claimed_by": attempt_id, "claimed_epoch": int(now)}
+                "expires_at": int(now) + RECORD_TTL_SECONDS, "claimed_by": attempt_id, "claimed_epoch": int(now),
+                "claim_token": _new_token()}
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-            return Claim(True)
+            return Claim(True, token=item["claim_token"])
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return Claim(False, self.get(job.job_id))
             raise
 
-    def release(self, job_id: str) -> None:
-        """Give a claim back (nothing was spent yet) so that the event's retry can take it again."""
-        self._table.delete_item(Key={"pk": _job_pk(job_id)},
-                                ConditionExpression="#s = :starting",
-                                ExpressionAttributeNames={"#s": "state"},
-                                ExpressionAttributeValues={":starting": STARTING})
+    def release(self, job_id: str, token: str) -> None:
+        """Give a claim back (nothing was spent yet) so that the event's retry can take it again; a claim another
+        attempt took over is not ours to delete any more."""
+        try:
+            self._table.delete_item(Key={"pk": _job_pk(job_id)}, **_held_by(token))
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
 
-    def take_over(self, job_id: str, previous_attempt: str, attempt_id: str) -> bool:
-        """Move an abandoned STARTING claim to this attempt; False when another attempt took it first."""
+    def take_over(self, job_id: str, existing: dict[str, Any], attempt_id: str) -> str | None:
+        """Move an abandoned STARTING claim, as it was read in `existing`, to this attempt: its new token, or None
+        when another attempt moved it first (the token changes with every move, so only one can)."""
+        seen = existing.get("claim_token")
+        token = _new_token()
+        values: dict[str, Any] = {":me": attempt_id, ":token": token, ":now": int(self._clock()),
+                                  ":starting": STARTING}
+        if seen:
+            values[":seen"] = seen
         try:
             self._table.update_item(
-                Key={"pk": _job_pk(job_id)}, UpdateExpression="SET claimed_by = :me, claimed_epoch = :now",
-                ConditionExpression="#s = :starting AND claimed_by = :previous",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":me": attempt_id, ":now": int(self._clock()), ":starting": STARTING,
-                                           ":previous": previous_attempt})
-            return True
+                Key={"pk": _job_pk(job_id)},
+                UpdateExpression="SET claimed_by = :me, claim_token = :token, claimed_epoch = :now",
+                ConditionExpression="#s = :starting AND " + (
+                    "claim_token = :seen" if seen else "attribute_not_exists(claim_token)"),  # records of old code
+                ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues=values)
+            return token
         except ClientError as exc:
             if _is_condition_failure(exc):
-                return False
+                return None
             raise
 
-    def mark_creating(self, job_id: str) -> None:
-        """Set just before the create-task call: from here on a crash may leave a billed task nobody recorded."""
-        self._table.update_item(Key={"pk": _job_pk(job_id)}, UpdateExpression="SET phase = :creating",
-                                ConditionExpression="#s = :starting", ExpressionAttributeNames={"#s": "state"},
-                                ExpressionAttributeValues={":creating": CREATING, ":starting": STARTING})
+    def mark_creating(self, job_id: str, token: str) -> None:
+        """Set just before the create-task call, once per job: from here on a crash may leave a billed task nobody
+        recorded. ClaimLost when another attempt holds the claim (or already got this far)."""
+        held = _held_by(token)
+        # claimed_epoch restarts: the age at which a same-request-id delivery counts as a retry is from here.
+        self._fenced_update(job_id, "SET phase = :creating, claimed_epoch = :now",
+                            held["ConditionExpression"] + " AND attribute_not_exists(phase)",
+                            {**held["ExpressionAttributeValues"], ":creating": CREATING,
+                             ":now": int(self._clock())})
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={"pk": _job_pk(job_id)}, ConsistentRead=True).get("Item")
 
-    def mark_submitted(self, job_id: str, task_id: str, units: int, duration_seconds: float,
+    def mark_submitted(self, job_id: str, token: str, task_id: str, units: int, duration_seconds: float,
                        interval_seconds: int) -> None:
-        """`interval_seconds` is the first poll's wait: a resumed start passes the same execution input."""
+        """`interval_seconds` is the first poll's wait: a resumed start passes the same execution input.
+        ClaimLost when another attempt took the claim over meanwhile (it then owns the job's outcome)."""
         now = self._clock()
-        self._table.update_item(
-            Key={"pk": _job_pk(job_id)},
-            UpdateExpression=("SET #s = :s, task_id = :t, units = :u, duration_seconds = :d, submitted_at = :now, "
-                              "interval_seconds = :i"),
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":s": SUBMITTED, ":t": task_id, ":u": units,
-                                       ":d": str(round(duration_seconds, 3)), ":now": _iso(now),
-                                       ":i": interval_seconds},
-        )
-        self._table.put_item(Item={"pk": _task_pk(task_id), "job_id": job_id,
-                                   "expires_at": int(now) + TASK_TTL_SECONDS})
+        held = _held_by(token)
+        self._fenced_update(
+            job_id, "SET #s = :s, task_id = :t, units = :u, duration_seconds = :d, submitted_at = :now, "
+                    "interval_seconds = :i",
+            held["ConditionExpression"],
+            {**held["ExpressionAttributeValues"], ":s": SUBMITTED, ":t": task_id, ":u": units,
+             ":d": str(round(duration_seconds, 3)), ":now": _iso(now), ":i": interval_seconds})
+        # An update, not a put: a token stored first (a resumed execution) must survive.
+        self._table.update_item(Key={"pk": _task_pk(task_id)}, UpdateExpression="SET job_id = :j, expires_at = :e",
+                                ExpressionAttributeValues={":j": job_id, ":e": int(now) + TASK_TTL_SECONDS})
+
+    def _fenced_update(self, job_id: str, update: str, condition: str, values: dict[str, Any]) -> None:
+        try:
+            self._table.update_item(Key={"pk": _job_pk(job_id)}, UpdateExpression=update,
+                                    ConditionExpression=condition, ExpressionAttributeNames={"#s": "state"},
+                                    ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise ClaimLost(job_id) from exc
+            raise
 
     def mark_succeeded(self, job_id: str, output_key: str) -> bool:
         return self._finish(job_id, SUCCEEDED, {"output_key": output_key})
@@ -159,6 +191,17 @@ class JobStore:
             if _is_condition_failure(exc):
                 return False
             raise
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _held_by(token: str) -> dict[str, Any]:
+    """The condition that this attempt still holds the job's STARTING claim."""
+    return {"ConditionExpression": "#s = :starting AND claim_token = :mine",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":starting": STARTING, ":mine": token}}
 
 
 def _job_pk(job_id: str) -> str:

@@ -33,7 +33,7 @@ from faceswap.media import (
     validate_image,
     validate_video,
 )
-from faceswap.records import CREATING, STARTING, SUBMITTED, JobStore
+from faceswap.records import CREATING, STARTING, SUBMITTED, ClaimLost, JobStore
 from faceswap.results import ResultWriter
 from faceswap.transfer import upload_to_vendor
 from faceswap.workflow_input import execution_input, wait_seconds
@@ -69,8 +69,9 @@ class JobStarter:
     clock: Any = time.time
     faces: FacePrecheck | None = None  # the face pre-check; None: not deployed
 
-    def handle_upload(self, bucket: str, key: str, attempt_id: str = "") -> StartOutcome:
-        """`attempt_id`: the Lambda request id, the same for every retry of one event."""
+    def handle_upload(self, bucket: str, key: str, attempt_id: str = "", ended_attempt: str = "") -> StartOutcome:
+        """`attempt_id`: the Lambda request id, the same for every retry of one event. `ended_attempt`: the request
+        id of attempts known to have ended (a replayed dead letter names it)."""
         try:
             job = self._job_for(bucket, key)
         except JobRejected as exc:
@@ -81,13 +82,18 @@ class JobStarter:
             return StartOutcome("waiting_for_manifest", job_name_from_key(key))
         logger.append_keys(job_id=job.job_id)
         claim = self.store.claim(job, attempt_id)
-        if claim.won:
-            return self._run(bucket, job)
-        existing = claim.existing or {}
-        if self._abandoned(existing, attempt_id) and self.store.take_over(
-                job.job_id, str(existing.get("claimed_by", "")), attempt_id):
-            return self._after_crash(bucket, job, existing)
-        return self._on_duplicate(job, existing)
+        try:
+            if claim.won:
+                return self._run(bucket, job, claim.token)
+            existing = claim.existing or {}
+            if self._abandoned(existing, attempt_id, ended_attempt):
+                token = self.store.take_over(job.job_id, existing, attempt_id)
+                if token is not None:
+                    return self._after_crash(bucket, job, existing, token)
+            return self._on_duplicate(job, existing)
+        except ClaimLost:
+            logger.info("another attempt took the claim over: stopping, nothing spent or written by this one")
+            return StartOutcome("duplicate", job.job_id, "claim taken over")
 
     # --- steps ---------------------------------------------------------------------------------------------
     def _job_for(self, bucket: str, key: str) -> JobSpec | None:
@@ -109,7 +115,7 @@ class JobStarter:
                 return b""
             raise
 
-    def _run(self, bucket: str, job: JobSpec) -> StartOutcome:
+    def _run(self, bucket: str, job: JobSpec, token: str) -> StartOutcome:
         try:
             video, face_size = self._validate(bucket, job)
             client: YouCamClient = self.vendor()
@@ -118,13 +124,13 @@ class JobStarter:
         except (JobRejected, MediaInvalid) as exc:
             return self._fail(job, exc)
         except YouCamError as exc:
-            return self._fail(job, exc) if not exc.retryable else self._give_back(job, exc)
+            return self._fail(job, exc) if not exc.retryable else self._give_back(job, token, exc)
         except Exception:
             # Anything unexpected before a unit is spent (an S3 or DynamoDB fault): give the claim back so that
             # the event's retry starts over, instead of leaving a STARTING job that every retry would ignore.
-            self.store.release(job.job_id)
+            self.store.release(job.job_id, token)
             raise
-        return self._create_task(job, client, src, ref, video)
+        return self._create_task(job, token, client, src, ref, video)
 
     def _validate(self, bucket: str, job: JobSpec) -> tuple[VideoInfo, int]:
         with _missing_file_is_rejected(job.video_key, "video"):
@@ -144,13 +150,14 @@ class JobStarter:
         else:
             self.faces.skip()
 
-    def _create_task(self, job: JobSpec, client: YouCamClient, src: str, ref: str, video: VideoInfo) -> StartOutcome:
-        self.store.mark_creating(job.job_id)
+    def _create_task(self, job: JobSpec, token: str, client: YouCamClient, src: str, ref: str,
+                     video: VideoInfo) -> StartOutcome:
+        self.store.mark_creating(job.job_id, token)  # ClaimLost here: another attempt owns the job, nothing spent
         try:
             task = client.create_task(src_file_id=src, ref_file_id=ref,
                                       dst_duration=dst_duration(video.duration_seconds))
         except RateLimited as exc:  # 429 means "not processed": safe to try the whole start again later
-            return self._give_back(job, exc)
+            return self._give_back(job, token, exc)
         except YouCamError as exc:
             # A 5xx or a lost answer is ambiguous (the task may exist and be billed): never retry blindly.
             return self._fail_with(job, _uncertain_create(exc) if exc.retryable else ErrorReport.from_exception(exc))
@@ -158,7 +165,14 @@ class JobStarter:
         units = billable_units(video.duration_seconds)
         interval = wait_seconds(task.polling_interval_seconds)
         try:
-            self.store.mark_submitted(job.job_id, task.task_id, units, video.duration_seconds, interval)
+            self.store.mark_submitted(job.job_id, token, task.task_id, units, video.duration_seconds, interval)
+        except ClaimLost:
+            # Taken over while the task was being created: the other attempt reported the job as interrupted.
+            # Name the task that does exist (and is billed) where the user looks.
+            self.results.write_error(job.job_id, _start_interrupted(
+                f"The vendor task {task.task_id} was created, but the job had meanwhile been reported as "
+                "interrupted by another attempt, so it was not followed."))
+            return StartOutcome("failed", job.job_id, "start_interrupted")
         except Exception:
             # The task exists and is billed but is not on record: say so where the user looks, then fail loudly.
             self.results.write_error(job.job_id, _start_interrupted(
@@ -175,24 +189,28 @@ class JobStarter:
         except self.sfn.exceptions.ExecutionAlreadyExists:
             logger.info("execution already exists")
 
-    def _abandoned(self, existing: dict[str, Any], attempt_id: str) -> bool:
-        """A STARTING claim whose holder is dead: this event's own earlier attempt (Lambda retries an event with
-        the same request id, and only after the attempt ended), or any holder older than the start timeout."""
+    def _abandoned(self, existing: dict[str, Any], attempt_id: str, ended_attempt: str) -> bool:
+        """A STARTING claim whose holder is dead: an attempt a replayed dead letter says ended; this event's own
+        earlier attempt (Lambda retries a failed event with the same request id, a minute later at the soonest:
+        sooner, it is a duplicate delivery of a live attempt); or any holder older than the function can run."""
         if existing.get("state") != STARTING:
             return False
-        if attempt_id and existing.get("claimed_by") == attempt_id:
+        holder = existing.get("claimed_by")
+        age = self.clock() - float(existing.get("claimed_epoch", existing.get("created_epoch", 0)))
+        if holder and holder == ended_attempt:
             return True
-        claimed = float(existing.get("claimed_epoch", existing.get("created_epoch", 0)))
-        return self.clock() - claimed > self.settings.start_timeout_seconds
+        if attempt_id and holder == attempt_id:
+            return age >= self.settings.retry_min_age_seconds
+        return age > self.settings.start_timeout_seconds
 
-    def _after_crash(self, bucket: str, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
+    def _after_crash(self, bucket: str, job: JobSpec, existing: dict[str, Any], token: str) -> StartOutcome:
         """This attempt took over a claim whose holder died: start over unless a unit may have been spent."""
         if existing.get("phase") == CREATING:
             return self._fail_with(job, _start_interrupted(
                 "Starting the job was interrupted (a timeout or crash) while the vendor task was being created: "
                 "the task may exist and be billed, so it was not created again."))
         logger.warning("earlier attempt interrupted before spending anything; starting over")
-        return self._run(bucket, job)
+        return self._run(bucket, job, token)
 
     def _on_duplicate(self, job: JobSpec, existing: dict[str, Any]) -> StartOutcome:
         state = existing.get("state")
@@ -217,9 +235,9 @@ class JobStarter:
         if self.store.mark_failed(job_id, report):
             self.results.write_error(job_id, report, self.store.get(job_id))
 
-    def _give_back(self, job: JobSpec, exc: YouCamError) -> StartOutcome:
+    def _give_back(self, job: JobSpec, token: str, exc: YouCamError) -> StartOutcome:
         """Nothing was spent: release the claim and fail the invocation so that Lambda retries the event."""
-        self.store.release(job.job_id)
+        self.store.release(job.job_id, token)
         raise VendorUnavailable(f"vendor unavailable before the task was created: {exc}") from exc
 
 

@@ -11,6 +11,7 @@ doing the work (`late_answer_seconds`), so the local runtime kills the worker as
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,6 @@ from tests.e2e.guarantees import (
     dead_letters,
     function_environment,
     function_timeout,
-    invoke_start,
     spend,
     start_events_for,
     wait_for_job,
@@ -37,7 +37,9 @@ TASK_ROUTE = "POST /s2s/v2.0/task"
 @pytest.fixture
 def crashing_start(pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
     # No face pre-check here: a cold detector takes seconds of the 3 s, and these crashes are about the vendor calls.
-    with function_timeout(pipeline, START, 3), function_environment(pipeline, START, FACE_DETECTOR_FUNCTION=""):
+    # Local retries come after 0.5 s and 1 s, not Lambda's 1 and 2 minutes: a same-id delivery is a retry at once.
+    with function_timeout(pipeline, START, 3), function_environment(pipeline, START, FACE_DETECTOR_FUNCTION="",
+                                                                    RETRY_MIN_AGE_SECONDS="0"):
         yield pipeline
 
 
@@ -92,15 +94,25 @@ def test_a_job_whose_every_attempt_crashed_runs_when_its_dead_letter_is_replayed
     record = pipeline.job_record(job)
     assert record is not None and record["state"]["S"] == "STARTING"
 
-    # Replayed once the claim's lease (the function's timeout, here 1 s) has run out: the new attempt takes
-    # the abandoned claim over, since nothing was spent, and the job runs.
-    with function_environment(pipeline, START, START_TIMEOUT_SECONDS="1"):
-        time.sleep(1.5)
-        invoke_start(pipeline, [message["requestPayload"]])
-        view = wait_for_job(pipeline, job, timeout=60)
+    # The S3 event alone, replayed now, is a duplicate: the claim's holder might still be alive (its lease is the
+    # function's timeout + 60 s). Nothing happens, and nothing is lost: the job is still STARTING.
+    assert _start_now(pipeline, message["requestPayload"])["outcomes"][0]["action"] == "duplicate"
+    # The dead letter replayed as is names the attempts that ended (requestContext.requestId): the replay takes
+    # the abandoned claim over at once, since nothing was spent, and the job runs.
+    assert _start_now(pipeline, message)["outcomes"][0]["action"] == "started"
+    view = wait_for_job(pipeline, job, timeout=60)
 
     assert view.execution_status == "SUCCEEDED" and view.output_key is not None
     assert spend(pipeline)["tasks_created"] == 1
+
+
+def _start_now(pipeline: LocalPipeline, event: dict[str, Any]) -> dict[str, Any]:
+    """One synchronous invocation of the start function, as an operator replaying a dead letter would."""
+    answer = pipeline.client("lambda").invoke(FunctionName=pipeline.stack.function_name(START),
+                                              Payload=json.dumps(event).encode())
+    payload = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, payload
+    return dict(payload)
 
 
 def _wait_for(probe: Any, timeout: float) -> Any:

@@ -15,7 +15,7 @@ from moto import mock_aws
 from faceswap.config import PipelineSettings
 from faceswap.jobs import JobSpec
 from faceswap.media import MediaLimits
-from faceswap.records import JobStore
+from faceswap.records import ClaimLost, JobStore
 from faceswap.results import ResultWriter
 from faceswap.starter import JobStarter
 from local.media import make_face_image, make_video
@@ -86,9 +86,41 @@ def test_an_abandoned_claim_is_taken_over_by_exactly_one_attempt(aws: dict[str, 
     store = JobStore(aws["table"])
     job = JobSpec("abandoned", "videos/clip.mp4", "faces/face.png")
     assert store.claim(job, "dead-attempt").won
+    seen = store.get("abandoned")
+    assert seen is not None
 
-    taken = [store.take_over("abandoned", "dead-attempt", attempt) for attempt in ("retry-a", "retry-b")]
+    # Both read the claim before either moved it, and one of them is the dead attempt's own retry (same id).
+    taken = [store.take_over("abandoned", seen, attempt) for attempt in ("dead-attempt", "other-event")]
 
-    assert taken == [True, False]  # the second saw the claim already moved: it is a plain duplicate
+    assert taken[0] is not None and taken[1] is None  # the token moved: the second is a plain duplicate
     record = store.get("abandoned")
-    assert record is not None and record["claimed_by"] == "retry-a" and record["state"] == "STARTING"
+    assert record is not None and record["claim_token"] == taken[0] and record["state"] == "STARTING"
+
+
+def test_an_attempt_whose_claim_was_taken_over_can_no_longer_spend_record_or_release(aws: dict[str, Any]) -> None:
+    store = JobStore(aws["table"])
+    first = store.claim(JobSpec("fenced", "videos/clip.mp4", "faces/face.png"), "first")
+    seen = store.get("fenced")
+    assert seen is not None
+    second = store.take_over("fenced", seen, "second")
+    assert second is not None
+
+    with pytest.raises(ClaimLost):
+        store.mark_creating("fenced", first.token)  # the old holder may not reach the create-task call
+    store.release("fenced", first.token)  # nor delete the new holder's claim (silently refused)
+    store.mark_creating("fenced", second)
+    with pytest.raises(ClaimLost):
+        store.mark_creating("fenced", second)  # once per job: a second create-task is never prepared
+    with pytest.raises(ClaimLost):
+        store.mark_submitted("fenced", first.token, "task-1", units=1, duration_seconds=1.0, interval_seconds=5)
+    store.mark_submitted("fenced", second, "task-1", units=1, duration_seconds=1.0, interval_seconds=5)
+    record = store.get("fenced")
+    assert record is not None and record["state"] == "SUBMITTED" and record["task_id"] == "task-1"
+
+
+def test_a_claim_written_before_fencing_tokens_can_still_be_taken_over(aws: dict[str, Any]) -> None:
+    aws["table"].put_item(Item={"pk": "JOB#legacy", "job_id": "legacy", "state": "STARTING", "created_epoch": 0})
+    store = JobStore(aws["table"])
+    seen = store.get("legacy")
+    assert seen is not None
+    assert store.take_over("legacy", seen, "retry") is not None

@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from faceswap.callbacks import Callbacks
+from faceswap.jobs import JobSpec
 from faceswap.records import JobStore
 from local.aws import dynamodb_atomic
 from local.aws.server import MotoServer
@@ -43,8 +44,9 @@ class Stack:
 
     def waiting_task(self, task_id: str) -> str:
         """A submitted job whose execution waits on a task token; returns that token."""
-        JobStore(self.table).mark_submitted(f"job-{task_id}", task_id, units=1, duration_seconds=1.0,
-                                            interval_seconds=5)
+        store = JobStore(self.table)
+        claim = store.claim(JobSpec(f"job-{task_id}", "videos/v.mp4", "faces/f.png"), "attempt")
+        store.mark_submitted(f"job-{task_id}", claim.token, task_id, units=1, duration_seconds=1.0, interval_seconds=5)
         self.sfn.start_execution(stateMachineArn=self.machine, name=task_id,
                                  input=json.dumps({"pk": f"TOKEN#{task_id}"}))
         deadline = time.monotonic() + 30
