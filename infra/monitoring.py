@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from infra.pipeline import FaceSwapPipeline
 
 
+METRICS_NAMESPACE = "FaceSwap"  # the functions' POWERTOOLS_METRICS_NAMESPACE (EMF adds the dimension "service")
+
+
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, pipeline: FaceSwapPipeline) -> None:
         super().__init__(scope, construct_id)
@@ -39,6 +42,14 @@ class Monitoring(Construct):
         for fn in functions:
             self._alarm(f"{fn.node.id}Errors", fn.metric_errors(period=Duration.minutes(5)),
                         f"Lambda {fn.node.id} raised errors")
+        if pipeline.face_detector is not None:
+            # The start function fails open when the detector cannot answer: without this, a broken detector (no
+            # permission, wrong name) would silently turn the pre-check off.
+            self._alarm("FacePrecheckUnavailable",
+                        cw.Metric(namespace=METRICS_NAMESPACE, metric_name="FacePrecheck_unavailable",
+                                  dimensions_map={"service": "start_job"}, statistic="Sum",
+                                  period=Duration.minutes(5)),
+                        "The face pre-check could not answer: jobs went to the vendor unchecked (start_job logs)")
         self._alarm("StartJobDeadLetters",
                     pipeline.start_dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
                     "An upload event could not be processed after retries (see the dead-letter queue)")

@@ -23,7 +23,7 @@ from constructs import Construct
 from infra.bundling import DETECTOR_ASSET
 from infra.config import PipelineConfig
 from infra.functions import FunctionFactory, FunctionSpec
-from infra.monitoring import Monitoring
+from infra.monitoring import METRICS_NAMESPACE, Monitoring
 from infra.storage import Storage
 from infra.workflow import WorkflowFunctions, WorkflowLimits, build_definition
 
@@ -64,7 +64,7 @@ class FaceSwapPipeline(Construct):
             "DEFAULT_POLLING_INTERVAL_SECONDS": str(c.default_polling_interval_seconds),
             "VIDEOS_PREFIX": c.videos_prefix, "FACES_PREFIX": c.faces_prefix,
             "JOBS_PREFIX": c.jobs_prefix, "RESULTS_PREFIX": c.results_prefix,
-            "POWERTOOLS_METRICS_NAMESPACE": "FaceSwap",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 

@@ -35,6 +35,7 @@ def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_le
     assert ("AWS/ApiGateway", "5XXError", api_name) in watched
     for prefix in FUNCTIONS:
         assert ("AWS/Lambda", "Errors", _logical_id(resources, prefix, "AWS::Lambda::Function")) in watched, prefix
+    assert ("FaceSwap", "FacePrecheck_unavailable", "start_job") in watched  # the pre-check's fail-open path
     for queue in ("PipelineStartJobDeadLetters", "PipelineExecutionFailedDeadLetters"):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
                 _logical_id(resources, queue, "AWS::SQS::Queue")) in watched, queue
