@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from faceswap.config import PipelineSettings
 from faceswap.errors import JobRejected
@@ -28,14 +26,12 @@ from faceswap.media import MediaLimits
 from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 from faceswap.starter import JobStarter
-from local.media import make_face_image, make_video
+from tests.unit.conftest import BUCKET, FACE, TABLE, VIDEO
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
-BUCKET, TABLE, DETECTOR = "media", "jobs", "detect-faces"
-VIDEO, FACE = "videos/clip.mp4", "faces/face.png"
-PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as under a handler
+DETECTOR = "detect-faces"
 SETTINGS = PipelineSettings(bucket=BUCKET, jobs_table=TABLE, api_key_secret_arn="unused")
 
 
@@ -52,23 +48,6 @@ def clean_metrics() -> Iterator[None]:
     metrics.clear_metrics()
     yield
     metrics.clear_metrics()
-
-
-@pytest.fixture
-def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.upload_file(str(make_video(tmp_path / "clip.mp4", seconds=1, size=(160, 96))), BUCKET, VIDEO)
-        s3.upload_file(str(make_face_image(tmp_path / "face.png")), BUCKET, FACE)
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-        yield {"s3": s3, "table": table}
 
 
 @pytest.fixture

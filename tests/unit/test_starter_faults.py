@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from faceswap.config import PipelineSettings
 from faceswap.jobs import JobSpec
@@ -18,13 +15,10 @@ from faceswap.media import MediaLimits
 from faceswap.records import ClaimLost, JobStore
 from faceswap.results import ResultWriter
 from faceswap.starter import JobStarter
-from local.media import make_face_image, make_video
+from tests.unit.conftest import BUCKET, FACE, TABLE, VIDEO
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-BUCKET, TABLE = "media", "jobs"
-PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as under a handler
 
 
 class _FlakyS3:
@@ -42,24 +36,9 @@ class _FlakyS3:
         return self._real.get_object(**kwargs)
 
 
-@pytest.fixture
-def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.upload_file(str(make_video(tmp_path / "clip.mp4", seconds=1, size=(160, 96))), BUCKET, "videos/clip.mp4")
-        s3.upload_file(str(make_face_image(tmp_path / "face.png")), BUCKET, "faces/face.png")
-        s3.put_object(Bucket=BUCKET, Key="jobs/flaky.json",
-                      Body=json.dumps({"video": "videos/clip.mp4", "face": "faces/face.png"}).encode())
-        dynamodb = boto3.resource("dynamodb")
-        table = dynamodb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                                      BillingMode="PAY_PER_REQUEST")
-        yield {"s3": s3, "table": table}
+@pytest.fixture(autouse=True)
+def flaky_manifest(aws: dict[str, Any]) -> None:
+    aws["s3"].put_object(Bucket=BUCKET, Key="jobs/flaky.json", Body=json.dumps({"video": VIDEO, "face": FACE}).encode())
 
 
 def _never_called() -> Any:

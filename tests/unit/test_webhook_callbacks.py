@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from faceswap.callbacks import Callbacks
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 TABLE = "jobs"
 ROLE = "arn:aws:iam::123456789012:role/test"
 RACES = 30
-PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as under a handler
 
 
 @dataclass

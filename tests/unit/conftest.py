@@ -1,0 +1,34 @@
+"""moto in process for the start function's unit tests: the media bucket with a clip and a face, the jobs table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools import Logger
+from moto import mock_aws
+
+from local.media import make_face_image, make_video
+
+BUCKET, TABLE = "media", "jobs"
+VIDEO, FACE = "videos/clip.mp4", "faces/face.png"
+PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as under a handler
+
+
+@pytest.fixture
+def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.upload_file(str(make_video(tmp_path / "clip.mp4", seconds=1, size=(160, 96))), BUCKET, VIDEO)
+        s3.upload_file(str(make_face_image(tmp_path / "face.png")), BUCKET, FACE)
+        table = boto3.resource("dynamodb").create_table(
+            TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        yield {"s3": s3, "table": table}
