@@ -8,7 +8,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +60,16 @@ def wait_for_job(pipeline: LocalPipeline, job_id: str, timeout: float = 60.0) ->
         time.sleep(0.05)
         view = pipeline.view(job_id)
     return view
+
+
+def wait_for_value(probe: Callable[[], Any], timeout: float) -> Any:
+    """The first value of `probe()` that is not None, polled every 0.1 s."""
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing after {timeout} s")
+        time.sleep(0.1)
+    return value
 
 
 def wait_for_jobs(pipeline: LocalPipeline, job_ids: list[str], timeout: float) -> dict[str, JobView]:

@@ -12,7 +12,6 @@ doing the work (`late_answer_seconds`), so the local runtime kills the worker as
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +27,7 @@ from tests.e2e.guarantees import (
     spend,
     start_events_for,
     wait_for_job,
+    wait_for_value,
 )
 
 FILE_ROUTE = "POST /s2s/v2.0/file"
@@ -89,7 +89,7 @@ def test_a_job_whose_every_attempt_crashed_runs_when_its_dead_letter_is_replayed
     # the claim still held by the dead attempts.
     pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=3, fault_route_prefix=FILE_ROUTE)
     job = pipeline.submit("g-crash-always", media.clip, media.face)
-    (message,) = _wait_for(lambda: dead_letters(pipeline) or None, timeout=90)
+    (message,) = wait_for_value(lambda: dead_letters(pipeline) or None, timeout=90)
     assert message["responsePayload"]["errorType"] == "Sandbox.Timedout"
     record = pipeline.job_record(job)
     assert record is not None and record["state"]["S"] == "STARTING"
@@ -115,10 +115,3 @@ def _start_now(pipeline: LocalPipeline, event: dict[str, Any]) -> dict[str, Any]
     return dict(payload)
 
 
-def _wait_for(probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while (value := probe()) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing after {timeout} s")
-        time.sleep(0.1)
-    return value

@@ -28,7 +28,7 @@ from infra.stack import FaceSwapStack
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.pipeline import LocalPipeline
 from tests.e2e.conftest import Media
-from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job
+from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job, wait_for_value
 
 VARIANT = "FaceSwapRunTimeout"
 CHECK_STATUS = "PipelineCheckStatus"
@@ -89,7 +89,7 @@ def test_a_run_timeout_is_recorded_by_the_execution_failed_rule(short_run_timeou
     s3.put_object(Bucket=variant.bucket, Key="jobs/g-hangs.json",
                   Body=b'{"video": "videos/clip.mp4", "face": "faces/face.png"}')
 
-    error = _wait_for(lambda: variant.read_json("results/g-hangs/error.json"), timeout=60)
+    error = wait_for_value(lambda: variant.read_json("results/g-hangs/error.json"), timeout=60)
     assert variant.execution_status("g-hangs") == "TIMED_OUT"
     assert error["code"] == "run_timeout" and error["error_class"] == "ExecutionTimedOut"
     assert "run_timeout_minutes" in error["what_to_fix"]
@@ -102,12 +102,12 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     # A task that never finishes and no webhook: the race goes on until someone stops it.
     pipeline.emulator.set_faults(never_finish=True, webhook_drop=True)
     job = pipeline.submit("g-stopped", media.clip, media.face)
-    _wait_for(lambda: _racing(pipeline, job) or None, timeout=60)
+    wait_for_value(lambda: _racing(pipeline, job) or None, timeout=60)
 
     # As a user would from the console: StopExecution, no error or cause.
     pipeline.client("stepfunctions").stop_execution(executionArn=pipeline.execution_arn(job))
 
-    error = _wait_for(lambda: pipeline.read_json(f"results/{job}/error.json"), timeout=30)
+    error = wait_for_value(lambda: pipeline.read_json(f"results/{job}/error.json"), timeout=30)
     assert pipeline.execution_status(job) == "ABORTED"
     assert error["code"] == "aborted" and error["error_class"] == "ExecutionAborted"
     assert error["what_to_fix"] == 'Re-run the job with a new "run" number.'
@@ -116,7 +116,7 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     assert record is not None and record["state"]["S"] == "FAILED"
     assert record["error"]["M"]["code"]["S"] == "aborted"
     # Written by the EventBridge rule's function (the state machine's own Record failure never ran).
-    assert _wait_for(lambda: _recorder_results(pipeline, job) or None, timeout=10) == [ABORTED_RECORDED]
+    assert wait_for_value(lambda: _recorder_results(pipeline, job) or None, timeout=10) == [ABORTED_RECORDED]
     assert "Record failure" not in pipeline.entered_states(job)
     history = pipeline.history(job)
     assert history[-1]["type"] == "ExecutionAborted"
@@ -140,7 +140,7 @@ def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipel
     pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key="jobs/g-outage.json",
                                      Body=json.dumps({"video": video_key, "face": face_key}).encode())
 
-    (message,) = _wait_for(lambda: dead_letters(pipeline) or None, timeout=60)
+    (message,) = wait_for_value(lambda: dead_letters(pipeline) or None, timeout=60)
     assert message["requestContext"]["condition"] == "RetriesExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 3  # the first try and Lambda's two retries
     assert message["responsePayload"]["errorType"] == "VendorUnavailable"
@@ -154,15 +154,6 @@ def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipel
     view = wait_for_job(pipeline, "g-outage")
     assert view.execution_status == "SUCCEEDED" and view.output_key is not None
     assert spend(pipeline)["tasks_created"] == 1
-
-
-def _wait_for(probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while (value := probe()) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing after {timeout} s")
-        time.sleep(0.1)
-    return value
 
 
 def _racing(pipeline: LocalPipeline, job: str) -> bool:
