@@ -96,7 +96,9 @@ class _EmulatorProcess:
         raise TimeoutError(f"task {task_id} still running after {timeout} s")
 
     def result_file(self, task_id: str) -> str:
-        return str(self.storage_dir / "results" / f"{task_id}.mp4")  # local.emulator.storage's layout
+        from local.emulator.storage import Storage
+
+        return str(Storage(self.storage_dir).result_path(task_id))
 
     def stats(self) -> dict[str, Any]:
         answer = requests.get(f"{self.base_url}/_emulator/stats", timeout=30)
