@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from local.aws import cfn_shims, dynamodb_atomic, eventbridge, stop_execution, time_warp
+from local.aws import cfn_shims, dynamodb_atomic, eventbridge, sfn_integrations, stop_execution, time_warp
 from local.aws.api_front import ApiFront
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.aws.lambda_runtime import LambdaRuntime
@@ -62,7 +62,7 @@ class LocalStack:
 
     def _start(self) -> None:
         self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
-        for module in (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic):
+        for module in (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations):
             module.install()
             self._exit.callback(module.uninstall)
         time_warp.set_time_scale(self.time_scale)

@@ -115,7 +115,7 @@ def _task(aws: LocalStack, **fields: Any) -> dict[str, Any]:
     ("task-timeout", lambda aws: {"StartAt": "T", "States": {"T": _task(aws, TimeoutSeconds=60)}},
      "FAILED", "States.Timeout"),
     ("heartbeat", lambda aws: {"StartAt": "T", "States": {"T": _task(aws, TimeoutSeconds=900, HeartbeatSeconds=30)}},
-     "FAILED", "States.Timeout"),
+     "FAILED", "States.HeartbeatTimeout"),  # as on AWS (local.aws.sfn_integrations)
     ("machine-timeout", lambda aws: {"StartAt": "W", "TimeoutSeconds": 60,
                                      "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}},
      "TIMED_OUT", None),
@@ -130,3 +130,36 @@ def test_timeouts_are_honoured_in_warped_time(aws: LocalStack, name: str, defini
     execution = finished(aws, arn)
     assert time.monotonic() - started < 3  # 60 virtual seconds at a 0.02 scale
     assert (execution["status"], execution.get("error")) == (status, error)
+
+
+def test_a_task_token_is_single_use_as_on_aws(aws: LocalStack) -> None:
+    # Still running after the callback (a Wait follows), so only the token's own state can refuse the repeat.
+    task = {key: value for key, value in _task(aws).items() if key != "End"} | {"Next": "W"}
+    definition = {"StartAt": "T", "States": {"T": task, "W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(name="single-use", definition=json.dumps(definition),
+                                       roleArn="arn:aws:iam::123456789012:role/unused")["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="run", input="{}")["executionArn"]
+    token = _scheduled_token(sfn, arn)
+
+    sfn.send_task_heartbeat(taskToken=token)
+    sfn.send_task_success(taskToken=token, output="{}")
+    for call in (lambda: sfn.send_task_success(taskToken=token, output="{}"),
+                 lambda: sfn.send_task_failure(taskToken=token, error="Late"),
+                 lambda: sfn.send_task_heartbeat(taskToken=token)):
+        with pytest.raises(sfn.exceptions.TaskTimedOut):
+            call()
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"  # in the Wait
+    assert finished(aws, arn)["status"] == "SUCCEEDED"
+
+
+def _scheduled_token(sfn: Any, arn: str) -> str:
+    """The task token of the execution's callback task, once the task has started waiting on it."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        if any(e["type"] == "TaskSubmitted" for e in events):
+            scheduled = next(e for e in events if e["type"] == "TaskScheduled")
+            return str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
+        time.sleep(0.05)
+    raise TimeoutError("the callback task did not start")
