@@ -22,12 +22,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from bench.cost_model import PathProfile, TemplateFacts
-from bench.jobs import POLL_CHECK, JobDriver, JobRun
+from bench.jobs import POLL_CHECK, POLL_WAIT, JobDriver, JobRun
 from local.pipeline import LocalPipeline
 
-# State names of infra/workflow.py: the polling loop, and the states only the race needs.
-LOOP_STATES = ("Wait polling_interval", POLL_CHECK, "Task finished?")
-RACE_ONLY_STATES = ("Race: webhook vs polling", "Wait for webhook", "Poll saw final status")
+# State names of infra/workflow.py: the poller's loop (one round per poll), and the job's callback wait, which a
+# Standard design that polls in its own loop would not have.
+LOOP_STATES = (POLL_WAIT, POLL_CHECK, "Task finished?")
+CALLBACK_STATES = ("Wait for the vendor task",)
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request")
 DDB_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 
@@ -52,6 +53,7 @@ def record_batch(pipeline: LocalPipeline, driver: JobDriver, path: str, processi
     recorder.start_recording()
     try:
         job_ids = driver.submit(path, processing, prefix, in_flight=len(processing), own_video=True)
+        driver.wait_for_pollers(job_ids)  # on the webhook path they poll once more after the job's end
         time.sleep(0.5)  # the executions' last steps after status.json
     finally:
         recorder.stop_recording()
@@ -90,7 +92,8 @@ def _module_of(module: str, event: Any) -> str:
     return "start_job" if any(unquote(k).startswith("jobs/") for k in keys) else "start_job_event"
 
 
-def profile(rec: Recorded, transitions_per_poll: float) -> PathProfile:
+def profile(rec: Recorded, loop_per_poll: float, guard_per_poll: float) -> PathProfile:
+    """`loop_per_poll` and `guard_per_poll` come from the polling-only runs, whose pollers always poll."""
     n = len(rec.runs)
     by_module: dict[str, list[float]] = {}
     for module, seconds in rec.invocations:
@@ -98,9 +101,12 @@ def profile(rec: Recorded, transitions_per_poll: float) -> PathProfile:
     polls = sum(r.polls for r in rec.runs)
     requests = classify(rec.requests)
     return PathProfile(
-        transitions_base=statistics.mean(r.transitions - transitions_per_poll * r.polls for r in rec.runs),
-        transitions_per_poll=transitions_per_poll,
-        race_only_transitions=statistics.mean(sum(r.states.count(s) for s in RACE_ONLY_STATES) for r in rec.runs),
+        transitions=statistics.mean(r.transitions for r in rec.runs),
+        callback_transitions=statistics.mean(sum(r.states.count(s) for s in CALLBACK_STATES) for r in rec.runs),
+        loop_transitions_per_poll=loop_per_poll,
+        guard_states_per_poll=guard_per_poll,
+        poller_executions=statistics.mean(r.pollers for r in rec.runs),
+        poller_seconds=statistics.mean(r.poller_seconds for r in rec.runs),
         invocations={m: len(v) / n for m, v in by_module.items() if m != "check_status"},
         seconds={m: statistics.median(v) for m, v in by_module.items()},
         api_requests=rec.api_requests / n,
@@ -111,17 +117,35 @@ def profile(rec: Recorded, transitions_per_poll: float) -> PathProfile:
     )
 
 
-def transitions_per_poll(polling: list[JobRun]) -> float:
-    """Measured from polling-only histories: states entered in the loop, per poll."""
-    seen = {state for r in polling for state in r.states}
-    missing = [s for s in (*LOOP_STATES, *RACE_ONLY_STATES) if s not in seen]
+def loop_transitions_per_poll(polling: list[JobRun]) -> float:
+    """Measured from the polling-only runs' poller histories: states entered in the loop, per poll. Also the guard
+    against renamed states, which would otherwise be counted as zero."""
+    missing = ([s for s in CALLBACK_STATES if not any(s in r.states for r in polling)]
+               + [s for s in LOOP_STATES if not any(s in r.poller_states for r in polling)])
     if missing:
-        raise RuntimeError(f"states {missing} not in the polling-only histories: update bench/cost_inputs.py to "
-                           "the state names of infra/workflow.py")
+        raise RuntimeError(f"states {missing} not in the polling-only histories (job, pollers): update "
+                           "bench/cost_inputs.py and bench/jobs.py to the state names of infra/workflow.py")
+    if any(r.ended_by != "polling" for r in polling):  # else their wait after the task's end is not measured
+        raise RuntimeError(f"polling-only runs not ended by polling: {[(r.job_id, r.ended_by) for r in polling]}")
     polled = [r for r in polling if r.polls]
     if not polled:
         raise RuntimeError("no polling-only run polled: cannot measure the loop's transitions")
-    return statistics.mean(sum(r.states.count(s) for s in LOOP_STATES) / r.polls for r in polled)
+    return statistics.mean(sum(r.poller_states.count(s) for s in LOOP_STATES) / r.polls for r in polled)
+
+
+def guard_states_per_poll(polling: list[JobRun]) -> float:
+    """States a poller enters between its Wait and its check, per poll (polling-only runs): a guard such as asking
+    whether the job still waits, which stops a poller whose job the webhook ended before it polls again."""
+    between = []
+    for run in (r for r in polling if r.polls):
+        count, waited = 0, False
+        for state in run.poller_states:
+            if state in (POLL_WAIT, POLL_CHECK):
+                waited = state == POLL_WAIT
+            elif waited:
+                count += 1
+        between.append(count / run.polls)
+    return statistics.mean(between) if between else 0.0
 
 
 def classify(entries: list[dict[str, Any]]) -> defaultdict[str, float]:

@@ -1,10 +1,12 @@
 """The AWS bill of one job, for three designs, from measured counts plus explicitly modelled quantities.
 
-Measured (bench.cost, from real local runs): state transitions (execution histories), Lambda invocations and
-their durations, API Gateway requests, DynamoDB / S3 / Secrets Manager requests (moto's request recorder) and the
-vendor calls per job. Read from the synthesized template: memory sizes and S3 retention days.
-Modelled here, and printed with the results: the vendor's processing time per video length, media sizes, the
-transfer rate of real media and the vendor's round trip per status call.
+Measured (bench.cost, from real local runs): the job's Standard state transitions and the poller executions per
+job (execution histories), Lambda invocations and their durations, API Gateway requests, DynamoDB / S3 / Secrets
+Manager requests (moto's request recorder) and the vendor calls per job. Read from the synthesized template:
+memory sizes and S3 retention days.
+Modelled here, and printed with the results: the vendor's processing time per video length (and so the polls and
+the Express poller's duration), media sizes, the transfer rate of real media and the vendor's round trip per
+status call.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ MB = 1e6
 @dataclass(frozen=True)
 class Prices:
     transition: float
+    express_request: float
+    express_gb_second: float
     gb_second: float
     lambda_request: float
     api_request: float
@@ -36,7 +40,8 @@ class Prices:
     @classmethod
     def load(cls, path: Path = PRICES_FILE) -> Prices:
         raw = json.loads(path.read_text())
-        return cls(raw["step_functions_standard_per_state_transition"], raw["lambda_x86_per_gb_second"],
+        return cls(raw["step_functions_standard_per_state_transition"], raw["step_functions_express_per_request"],
+                   raw["step_functions_express_per_gb_second"], raw["lambda_x86_per_gb_second"],
                    raw["lambda_per_request"], raw["api_gateway_rest_per_request"],
                    raw["dynamodb_on_demand_per_write_request_unit"], raw["dynamodb_on_demand_per_read_request_unit"],
                    raw["s3_standard_per_gb_month"], raw["s3_put_copy_post_list_per_request"],
@@ -50,8 +55,15 @@ class Assumptions:
 
     processing_base_seconds: float = 10.0  # vendor processing = base + per_video_second x video length:
     processing_per_video_second: float = 2.5  # 10 s -> 35 s, 30 s -> 85 s (its own client gives up at 100 s)
-    race_polling_interval: float = 5.0  # the vendor's default polling_interval, used by the race's polling branch
+    polling_interval: float = 5.0  # the vendor's default polling_interval, at which this design's poller polls
     vendor_rtt_seconds: float = 0.2  # one status call from Lambda to the vendor, added to each poll's duration
+    sfn_call_seconds: float = 0.05  # one Step Functions API call from a state (the poller's guard)
+    # Express bills the memory an execution uses (50 MB + definition + payload) in 64 MB steps: the poller's
+    # small definition and payload stay in the first step.
+    express_memory_mb: int = 64
+    # A poller hands over to a fresh execution after ~180 s (check_status's POLLER_HAND_OVER_SECONDS), well
+    # inside the 5 minutes an Express execution may run: one more request per 180 s of vendor processing.
+    hand_over_seconds: float = 180.0
     video_mb_per_second: float = 1.0  # input video, ~8 Mbit/s
     face_mb: float = 0.5
     result_mb_per_second: float = 0.5  # result, long side <= 1280 px, ~4 Mbit/s
@@ -72,9 +84,12 @@ class TemplateFacts:
 class PathProfile:
     """Per job, averaged over the recorded local runs of one path (webhook or polling-only)."""
 
-    transitions_base: float  # state transitions with zero polls
-    transitions_per_poll: float
-    race_only_transitions: float  # states that exist only because of the race (absent from a pure polling design)
+    transitions: float  # the job's Standard state transitions (its pollers are Express: not billed per state)
+    callback_transitions: float  # the job's callback wait: a Standard polling design, which polls itself, has none
+    loop_transitions_per_poll: float  # the poll loop's states per poll (from the pollers), were it Standard
+    guard_states_per_poll: float  # the poller's states between Wait and check (0: no guard, see this_design)
+    poller_executions: float  # Express requests: the first poller and its hand-overs
+    poller_seconds: float  # their measured duration (local, at the run's time scale), for reference
     invocations: dict[str, float]  # per job, by handler module, check_status excluded
     seconds: dict[str, float]  # median duration of one invocation, by handler module
     api_requests: float
@@ -89,6 +104,8 @@ class PathProfile:
 @dataclass
 class Usage:
     transitions: float = 0.0
+    express_requests: float = 0.0
+    express_gb_seconds: float = 0.0
     lambda_gb_seconds: float = 0.0
     lambda_requests: float = 0.0
     api_requests: float = 0.0
@@ -108,11 +125,19 @@ class Usage:
         self.lambda_gb_seconds += count * memory_mb / 1024 * billed
         self.lambda_requests += count
 
+    def express(self, memory_mb: int, seconds: float, count: float = 1.0) -> None:
+        """`count` Express executions sharing `seconds` (hand-overs split one wait), each billed in 100 ms steps."""
+        billed = math.ceil(seconds / count * 10) / 10 if count else 0.0
+        self.express_gb_seconds += count * memory_mb / 1024 * billed
+        self.express_requests += count
+
 
 def costs(usage: Usage, p: Prices) -> dict[str, float]:
     """USD per job, by service."""
     return {
-        "Step Functions": usage.transitions * p.transition,
+        "Step Functions Standard": usage.transitions * p.transition,
+        "Step Functions Express": usage.express_requests * p.express_request
+        + usage.express_gb_seconds * p.express_gb_second,
         "Lambda": usage.lambda_gb_seconds * p.gb_second + usage.lambda_requests * p.lambda_request,
         "API Gateway": usage.api_requests * p.api_request,
         "DynamoDB": usage.write_units * p.write_unit + usage.read_units * p.read_unit,
@@ -148,35 +173,62 @@ def _common(profile: PathProfile, facts: TemplateFacts, a: Assumptions, video_se
     return usage
 
 
+def polls_until_final(processing: float, interval: float) -> float:
+    """A poll loop ends at its first poll after the task finished: on average half an interval after it (the
+    loop's phase is arbitrary), so processing / interval + 1/2 polls."""
+    return processing / interval + 0.5
+
+
 def _poll(usage: Usage, profile: PathProfile, facts: TemplateFacts, a: Assumptions, polls: float) -> None:
     usage.invoke(facts.memory_mb["check_status"], profile.seconds["check_status"] + a.vendor_rtt_seconds, polls)
     usage.vendor_calls += polls
 
 
+def polls_after_webhook(webhook: PathProfile) -> int:
+    """The poller outlives a job that the webhook ended, to its first round after the task finished. With a guard
+    before each poll (is the job still waiting?) that round stops at the guard; without one it polls once more,
+    sees the final status, and its signal is refused."""
+    return 0 if webhook.guard_states_per_poll else 1
+
+
+def poller_seconds(webhook: PathProfile, a: Assumptions, processing: float) -> float:
+    """The Express poller's duration per job: to that first round after the task finished, on average half an
+    interval after it, plus the round's last step (the guard, or the check and its vendor round trip)."""
+    last_step = (a.sfn_call_seconds if not polls_after_webhook(webhook)
+                 else webhook.seconds["check_status"] + a.vendor_rtt_seconds)
+    return processing + a.polling_interval / 2 + last_step
+
+
 def this_design(webhook: PathProfile, facts: TemplateFacts, a: Assumptions, video_seconds: float,
-                time_to_result: float, fallback_interval: float | None = None) -> Usage:
-    """The race: the webhook ends the wait; meanwhile the polling branch polls every polling_interval."""
-    interval = fallback_interval or a.race_polling_interval
-    polls = math.floor(a.processing_seconds(video_seconds) / interval)
+                time_to_result: float) -> Usage:
+    """The job (Standard) waits for its token; its poller (Express) polls every polling_interval meanwhile and the
+    webhook short-circuits the wait."""
+    processing = a.processing_seconds(video_seconds)
     usage = _common(webhook, facts, a, video_seconds)
-    usage.transitions = webhook.transitions_base + webhook.transitions_per_poll * polls
-    for module in ("await_webhook", "webhook"):
-        usage.invoke(facts.memory_mb[module], webhook.seconds[module], webhook.invocations.get(module, 0.0))
-    _poll(usage, webhook, facts, a, polls)
+    usage.transitions = webhook.transitions  # no per-poll Standard transitions: the loop runs in the poller
+    pollers = max(webhook.poller_executions, math.ceil(processing / a.hand_over_seconds))
+    usage.express(a.express_memory_mb, poller_seconds(webhook, a, processing), pollers)
+    # Each poller execution first stores the token for the webhook (a hand-over stores it again).
+    usage.invoke(facts.memory_mb["await_webhook"], webhook.seconds["await_webhook"], pollers)
+    usage.invoke(facts.memory_mb["webhook"], webhook.seconds["webhook"], webhook.invocations.get("webhook", 0.0))
+    # The polls before the task finished (processing / interval - 1/2 on average), and any after the webhook.
+    _poll(usage, webhook, facts, a, polls_until_final(processing, a.polling_interval) - 1
+          + polls_after_webhook(webhook))
     usage.api_requests = webhook.api_requests
     usage.write_units += webhook.ddb_webhook[0]
     usage.read_units += webhook.ddb_webhook[1]
-    usage.time_to_result, usage.polling_interval = time_to_result, interval
+    usage.time_to_result, usage.polling_interval = time_to_result, a.polling_interval
     return usage
 
 
 def polling_only(polling: PathProfile, facts: TemplateFacts, a: Assumptions, video_seconds: float,
                  interval: float, time_to_result: float) -> Usage:
-    """Step Functions Wait -> Check status loop, no webhook branch (no race states, no token records)."""
-    polls = math.ceil(a.processing_seconds(video_seconds) / interval)
+    """A classic Standard design: the job's own Wait -> Check status -> Task finished? loop, then the same
+    Finalize. No callback wait, no Express poller, no webhook, no token records."""
+    polls = polls_until_final(a.processing_seconds(video_seconds), interval)
     usage = _common(polling, facts, a, video_seconds)
-    usage.transitions = (polling.transitions_base - polling.race_only_transitions
-                         + polling.transitions_per_poll * polls)
+    usage.transitions = (polling.transitions - polling.callback_transitions
+                         + polling.loop_transitions_per_poll * polls)
     _poll(usage, polling, facts, a, polls)
     usage.time_to_result, usage.polling_interval = time_to_result, interval
     return usage

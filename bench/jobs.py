@@ -1,7 +1,8 @@
 """Drive real jobs through the deployed local pipeline and record, for each, what the measurements need:
 when the vendor task finished (the emulator's clock), when output.mp4 landed in S3 (the object's LastModified,
-read with microseconds from moto's backend in this process, so the harness adds no requests of its own), and the
-execution history (state transitions, polls, time spent in the time-scaled Wait after the task finished).
+read with microseconds from moto's backend in this process, so the harness adds no requests of its own), the job's
+history (its Standard state transitions, who handed it the token back) and its pollers' histories (polls, their
+duration, time spent in the time-scaled Wait after the task finished).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from local.aws.server import ACCOUNT_ID
 from local.pipeline import LocalPipeline
 
 WEBHOOK, POLLING = "webhook", "polling-only"
+# State names of the poller (infra/workflow.py).
 POLL_WAIT, POLL_CHECK = "Wait polling_interval", "Check task status"
 VIDEO_KEY, FACE_KEY = "videos/bench-clip.mp4", "faces/bench-face.png"
 
@@ -28,13 +30,18 @@ class JobRun:
     task_id: str
     finished_at: float  # unix seconds: the vendor task became final
     arrived_at: float  # unix seconds: output.mp4 LastModified
-    states: tuple[str, ...]  # states entered, in order
-    polls: int  # Check task status calls
-    wait_after_finish: float  # seconds (local) spent in a Wait state after the task had finished
+    states: tuple[str, ...]  # the job's (Standard) states entered, in order
+    poller_states: tuple[str, ...]  # its pollers' (Express) states entered, oldest poller first
+    polls: int  # Check task status calls, across the job's pollers
+    wait_after_finish: float  # seconds (local) spent in the poller's Wait after the task had finished
+    ended_by: str | None  # "webhook" or "polling": who handed the job its token back
+    pollers: int  # poller executions: 1, plus one per hand-over
+    poller_seconds: float  # their total duration (local: time-scaled Waits included as they ran)
 
     @property
     def transitions(self) -> int:
-        """Billed Standard-workflow transitions: one per state entered (no retries happened in these runs)."""
+        """Billed Standard-workflow transitions: one per job state entered (no retries happened in these runs).
+        The pollers are Express: billed by duration and request, not by transition."""
         return len(self.states)
 
     @property
@@ -93,7 +100,21 @@ class JobDriver:
         return job_ids
 
     def collect(self, job_ids: list[str], path: str, timeout: float = 120.0) -> list[JobRun]:
+        self.wait_for_pollers(job_ids, timeout)
         return [self._collect(job_id, path, timeout) for job_id in job_ids]
+
+    def wait_for_pollers(self, job_ids: list[str], timeout: float = 120.0) -> None:
+        """A job's poller outlives it when the webhook was first: it ends at its first round after the task
+        finished. (Step Functions requests only: the cost section's request recorder does not count them.)"""
+        sfn, arn = self.pipeline.client("stepfunctions"), self.pipeline.poller_arn
+        owners = set(job_ids)  # pollers are named `<job>`, hand-overs `<job>.<polls>`
+
+        def done() -> bool:
+            running = [e["name"] for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=arn, statusFilter="RUNNING") for e in page["executions"]]
+            return not any(name.split(".")[0] in owners for name in running)
+
+        _until(done, timeout, "the pollers' end", every=0.1)
 
     def _wait_for_room(self, job_ids: list[str], in_flight: int, timeout: float) -> None:
         _until(lambda: sum(1 for j in job_ids if self._arrived(j) is None) < in_flight, timeout, "a free slot")
@@ -109,11 +130,16 @@ class JobDriver:
         task = next(t for t in self.pipeline.emulator.stats()["tasks"] if t["task_id"] == task_id)
         arrived = self._arrived(job_id)
         assert arrived is not None
-        events = self.pipeline.history(job_id)
         finished = float(task["finished_at"])
-        states = tuple(e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e)
-        return JobRun(job_id, path, task_id, finished, arrived, states, states.count(POLL_CHECK),
-                      _wait_after(events, finished))
+        pollers = self.pipeline.poller_histories(job_id)
+        poller_states = tuple(name for events in pollers for name in _entered(events))
+        # Who ended the wait, from the job's side: locally a poller may reach "Ended by polling" after the
+        # webhook was first (moto accepts a spent token while the job still runs; AWS refuses it).
+        ended_by = self.pipeline.ended_by(job_id)
+        return JobRun(job_id, path, task_id, finished, arrived, tuple(_entered(self.pipeline.history(job_id))),
+                      poller_states, poller_states.count(POLL_CHECK),
+                      _wait_after(pollers, finished) if ended_by == "polling" else 0.0, ended_by, len(pollers),
+                      sum(_duration(events) for events in pollers))
 
 
 def s3_last_modified(bucket: str, key: str) -> float | None:
@@ -127,10 +153,10 @@ def s3_last_modified(bucket: str, key: str) -> float | None:
     return float(obj.last_modified.replace(tzinfo=UTC).timestamp())
 
 
-def _wait_after(events: list[dict[str, Any]], finished_at: float) -> float:
-    """Seconds of the last polling Wait that ran after the task finished (0 when the webhook won)."""
+def _wait_after(pollers: list[list[dict[str, Any]]], finished_at: float) -> float:
+    """Seconds of the pollers' last Wait that ran after the task finished (for a job that polling ended)."""
     entered = exited = None
-    for event in events:
+    for event in (e for events in pollers for e in events):
         name = (event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}).get("name")
         if name != POLL_WAIT:
             continue
@@ -138,21 +164,26 @@ def _wait_after(events: list[dict[str, Any]], finished_at: float) -> float:
             entered = event["timestamp"].timestamp()
         elif event["type"] == "WaitStateExited":
             exited = event["timestamp"].timestamp()
-    if "Poll saw final status" not in _entered(events) or entered is None or exited is None:
+    if entered is None or exited is None:
         return 0.0
     return max(0.0, exited - max(entered, finished_at))
+
+
+def _duration(events: list[dict[str, Any]]) -> float:
+    """An execution's first to last event: what Express bills (here in local, time-scaled seconds)."""
+    return events[-1]["timestamp"].timestamp() - events[0]["timestamp"].timestamp() if events else 0.0
 
 
 def _entered(events: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def _until(condition: Any, timeout: float, what: str) -> None:
+def _until(condition: Any, timeout: float, what: str, every: float = 0.01) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(every)
 
 
 def processing_times(count: int, interval: float) -> list[float]:

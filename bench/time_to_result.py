@@ -62,19 +62,20 @@ def _rows(result: SectionResult, webhook: PathSummary, polling: PathSummary) -> 
 def _notes(result: SectionResult, scale: float, jobs: int, in_flight: int, webhook: PathSummary,
            polling: PathSummary) -> None:
     polls = sorted({r.polls for r in polling.runs})
-    won_by_webhook = sum(1 for r in webhook.runs if "Webhook saw final status" in r.states)
+    won_by_webhook = sum(1 for r in webhook.runs if r.ended_by == "webhook")
     result.note(
         f"Deployed local stack (moto + vendor emulator), polling_interval {POLLING_INTERVAL:g} s, time scale "
         f"{scale:g} (1 = real time). {jobs} jobs per path, {in_flight} in flight; before them, warm-up jobs fill "
         "the Lambda worker pools (not counted).")
     result.note(
         "Time to result = output.mp4 LastModified in S3 (moto's backend, microseconds) minus the moment the "
-        "emulator marked the task final. Polling-only = the same state machine with every webhook dropped by the "
-        "emulator. Times are AWS-equivalent: the part spent inside a time-scaled Wait state after the task "
-        "finished is divided by the scale (at scale 1 nothing is rescaled).")
+        "emulator marked the task final. Polling-only = the same state machines with every webhook dropped by the "
+        "emulator (the job's poller hands it the token back). Times are AWS-equivalent: the part spent inside a "
+        "time-scaled Wait state after the task finished is divided by the scale (at scale 1 nothing is "
+        "rescaled).")
     result.note(
         "Vendor processing times are chosen so that tasks end at evenly spread phases of one polling interval "
         f"(5 s x (1 + (i + 0.5)/{jobs}), scaled like the Wait states), so the polling path's detection delay "
-        "samples [0, 5 s) uniformly and the webhook path's fallback branch polls once while the vendor works. "
-        f"Polls per polling-only job: {polls}; webhook won the race in {won_by_webhook}/{len(webhook.runs)} "
-        "webhook-path jobs.")
+        "samples [0, 5 s) uniformly and the webhook path's poller polls once while the vendor works. Polls per "
+        f"polling-only job: {polls}; the webhook ended the wait in "
+        f"{won_by_webhook}/{len(webhook.runs)} webhook-path jobs.")

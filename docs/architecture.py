@@ -1,5 +1,5 @@
-"""What the diagram shows, read from the synthesized template: functions, the state machine's states, the
-S3 notifications, the webhook route, tables and secrets with the functions allowed to use them, alarms."""
+"""What the diagram shows, read from the synthesized template: functions, the state machines and their states,
+the S3 notifications, the webhook route, tables and secrets with the functions allowed to use them, alarms."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 HANDLER = re.compile(r"^(\w+)\.app\.lambda_handler$")
+# A Task state's service integration: arn:<partition>:states:::[aws-sdk:]<service>:<action>[.<pattern>]
+INTEGRATION = re.compile(r":states:::(?P<sdk>aws-sdk:)?(?P<service>[\w-]+):(?P<action>\w+)(?:\.(?P<pattern>\w+))?$")
 
 
 @dataclass(frozen=True)
@@ -19,17 +21,40 @@ class Store:
     used_by: list[str]
 
 
+@dataclass(frozen=True)
+class Machine:
+    logical_id: str
+    name: str  # StateMachineName
+    kind: str  # "STANDARD" | "EXPRESS"
+    definition: dict[str, Any]  # the ASL, resource references written as @{LogicalId}
+
+    @property
+    def short(self) -> str:  # "Job", "Poller": the construct id
+        return _short(self.logical_id)
+
+    @property
+    def states(self) -> dict[str, dict[str, Any]]:
+        return dict(self.definition["States"])
+
+    def all_state_names(self) -> set[str]:
+        """Every state, also those inside Parallel/Map branches."""
+        return _state_names(self.definition)
+
+    def waits_for_token(self) -> bool:
+        return any(integration(s).get("pattern") == "waitForTaskToken" for s in self.states.values())
+
+
 @dataclass
 class Architecture:
     functions: dict[str, str]  # logical id -> handler module (start_job, ...)
-    definition: dict[str, Any]  # the state machine's ASL, resource references as @{LogicalId}
-    state_machine_name: str
+    machines: list[Machine]
     notifications: list[tuple[str, str]]  # (key prefix, handler module)
     webhook_route: str  # "POST /webhook"
     throttle: str
     stores: list[Store]
     rule_statuses: list[str]
     rule_target: str | None
+    rule_machine: str | None  # logical id of the state machine the rule watches
     alarms: list[str]
     queues: list[str]
     vendor_url: str
@@ -40,6 +65,36 @@ class Architecture:
         match = re.search(r"@\{(\w+)\}", reference)
         return self.functions.get(match.group(1)) if match else None
 
+    def machine_of(self, reference: str) -> Machine | None:
+        """The state machine an ARN names: @{LogicalId}, or an ARN built from its name."""
+        return next((m for m in self.machines if reference == f"@{{{m.logical_id}}}"
+                     or reference.endswith(f":stateMachine:{m.name}")), None)
+
+    @property
+    def job(self) -> Machine:
+        """The machine a job runs in: the one waiting on a task token (else the first Standard one)."""
+        return next((m for m in self.machines if m.waits_for_token()),
+                    next((m for m in self.machines if m.kind == "STANDARD"), self.machines[0]))
+
+    @property
+    def poller(self) -> Machine | None:
+        return next((m for m in self.machines if m is not self.job), None)
+
+
+def integration(state: dict[str, Any]) -> dict[str, str]:
+    """A Task state's service integration: sdk ("aws-sdk:" or ""), service, action, pattern ("" if none); {} for
+    a Lambda function called by its ARN."""
+    match = INTEGRATION.search(str(state.get("Resource", "")))
+    return {k: v or "" for k, v in match.groupdict().items()} if match else {}
+
+
+def _state_names(definition: dict[str, Any]) -> set[str]:
+    names = set(definition["States"])
+    for state in definition["States"].values():
+        for branch in [*state.get("Branches", []), *([state["ItemProcessor"]] if "ItemProcessor" in state else [])]:
+            names |= _state_names(branch)
+    return names
+
 
 def read_template(path: Path) -> Architecture:
     template = json.loads(path.read_text())
@@ -47,12 +102,14 @@ def read_template(path: Path) -> Architecture:
     of_type = _by_type(resources)
     functions = {lid: m.group(1) for lid, r in of_type("AWS::Lambda::Function")
                  if (m := HANDLER.match(str(r["Properties"].get("Handler", ""))))}
-    machine = next(r for _, r in of_type("AWS::StepFunctions::StateMachine"))["Properties"]
     rule: dict[str, Any] = next((r["Properties"] for _, r in of_type("AWS::Events::Rule")), {})
+    watched = _refs(rule.get("EventPattern", {}).get("detail", {}).get("stateMachineArn"))
     return Architecture(
         functions=functions,
-        definition=json.loads(_flatten(machine["DefinitionString"])),
-        state_machine_name=_flatten(machine.get("StateMachineName", "state machine")),
+        machines=[Machine(lid, _flatten(r["Properties"].get("StateMachineName", _short(lid))),
+                          str(r["Properties"].get("StateMachineType", "STANDARD")),
+                          json.loads(_flatten(r["Properties"]["DefinitionString"])))
+                  for lid, r in of_type("AWS::StepFunctions::StateMachine")],
         notifications=_notifications(of_type("Custom::S3BucketNotifications"), functions),
         webhook_route=_route(of_type("AWS::ApiGateway::Method"), resources),
         throttle=_throttle(of_type("AWS::ApiGateway::Stage")),
@@ -60,6 +117,7 @@ def read_template(path: Path) -> Architecture:
         rule_statuses=list(rule.get("EventPattern", {}).get("detail", {}).get("status", [])),
         rule_target=next((functions.get(lid) for t in rule.get("Targets", []) for lid in _refs(t.get("Arn"))
                           if lid in functions), None),
+        rule_machine=watched[0] if watched else None,
         alarms=[_short(lid) for lid, _ in of_type("AWS::CloudWatch::Alarm")],
         queues=[_short(lid) for lid, _ in of_type("AWS::SQS::Queue")],
         vendor_url=str(template.get("Parameters", {}).get("VendorBaseUrl", {}).get("Default", "")),

@@ -7,6 +7,7 @@ that is generous for Helvetica/Arial, so the SVG never overflows where the PNG p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -58,6 +59,7 @@ class Label:
     size: float = 11
     bold: bool = False
     color: str = "#333333"
+    anchor: str = "start"  # "end": x is where the text ends
 
 
 @dataclass
@@ -142,10 +144,30 @@ def to_svg(scene: Scene) -> str:
             out.append(f'<text x="{x:.0f}" y="{y:.0f}" font-size="10.5" fill="{a.color}">{escape(a.label)}</text>')
     for t in scene.labels:
         weight = ' font-weight="bold"' if t.bold else ""
-        out.append(f'<text x="{t.x:.0f}" y="{t.y:.0f}" font-size="{t.size:g}"{weight} '
+        anchor = ' text-anchor="end"' if t.anchor == "end" else ""
+        out.append(f'<text x="{t.x:.0f}" y="{t.y:.0f}" font-size="{t.size:g}"{weight}{anchor} '
                    f'fill="{t.color}">{escape(t.text)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _dashes(points: list[tuple[float, float]], on: float, off: float) -> list[list[tuple[float, float]]]:
+    """A polyline cut into dashes (`on` long, `off` apart), as SVG's stroke-dasharray draws it."""
+    parts: list[list[tuple[float, float]]] = []
+    drawn, pen_down = 0.0, True  # length into the current dash or gap
+    for (x1, y1), (x2, y2) in pairwise(points):
+        length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1e-6)
+        at = 0.0
+        while at < length:
+            step = min((on if pen_down else off) - drawn, length - at)
+            p = (x1 + (x2 - x1) * at / length, y1 + (y2 - y1) * at / length)
+            q = (x1 + (x2 - x1) * (at + step) / length, y1 + (y2 - y1) * (at + step) / length)
+            if pen_down:
+                parts.append([p, q])
+            at, drawn = at + step, drawn + step
+            if drawn >= (on if pen_down else off):
+                drawn, pen_down = 0.0, not pen_down
+    return parts
 
 
 # --- PNG preview ---------------------------------------------------------------------------------------------
@@ -166,11 +188,13 @@ def to_png(scene: Scene, path: Path, scale: float = 1.0) -> Path:
         for text, size, bold, baseline in _text_positions(b):
             draw.text(s((b.x + b.w / 2, baseline)), text, font=font(size, bold), fill="#1a1a1a", anchor="ms")
     for a in scene.arrows:
-        draw.line([s(p) for p in a.points], fill=a.color, width=max(1, round(1.6 * scale)))
+        for part in _dashes(a.points, 6, 4) if a.dashed else [a.points]:
+            draw.line([s(p) for p in part], fill=a.color, width=max(1, round(1.6 * scale)))
         draw.polygon([s(p) for p in _arrow_head(a.points[-2], a.points[-1])], fill=a.color)
         if a.label:
             draw.text(s(_label_anchor(a)), a.label, font=font(10.5), fill=a.color, anchor="ls")
     for t in scene.labels:
-        draw.text(s((t.x, t.y)), t.text, font=font(t.size, t.bold), fill=t.color, anchor="ls")
+        draw.text(s((t.x, t.y)), t.text, font=font(t.size, t.bold), fill=t.color,
+                  anchor="rs" if t.anchor == "end" else "ls")
     image.save(path)
     return path

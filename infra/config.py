@@ -56,7 +56,8 @@ class PipelineConfig:
             raise ConfigError(f"vendor_base_url must be an http(s) origin, got {self.vendor_base_url!r}")
         if self.polling_interval_unit not in ("auto", "s", "ms"):
             raise ConfigError(f"polling_interval_unit must be auto, s or ms, got {self.polling_interval_unit!r}")
-        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 300)
+        # 240: one Wait of the Express poller, which runs at most 5 minutes, must leave room for a check.
+        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 240)
         _check_range("max_polls", self.max_polls, 1, 10_000)
         _check_range("run_timeout_minutes", self.run_timeout_minutes, 1, 24 * 60)
         _check_range("webhook_wait_minutes", self.webhook_wait_minutes, 1, self.run_timeout_minutes)

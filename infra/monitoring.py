@@ -30,6 +30,12 @@ class Monitoring(Construct):
                     "A face-swap execution failed (see results/<job>/error.json)")
         self._alarm("ExecutionsTimedOut", pipeline.state_machine.metric_timed_out(period=Duration.minutes(5)),
                     "A face-swap execution hit the run timeout")
+        # A poller that fails or times out could not hand its job the token: the job waits for a webhook, or
+        # until its wait timeout (faceswap:webhook_wait_minutes). Its logs are in the poller's log group.
+        self._alarm("PollerExecutionsFailed", pipeline.poller.metric_failed(period=Duration.minutes(5)),
+                    "A poller execution failed: its job may wait until the wait timeout (poller log group)")
+        self._alarm("PollerExecutionsTimedOut", pipeline.poller.metric_timed_out(period=Duration.minutes(5)),
+                    "A poller execution hit the 5-minute Express limit without handing over")
         api = pipeline.api
         self._alarm("Webhook4xxRate", _rate(api.metric_client_error(), api.metric_count(), "4xx"),
                     "More than 10% of webhook calls were rejected (bad signatures or a wrong secret?)", 10)

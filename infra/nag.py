@@ -67,12 +67,13 @@ def _object_prefixes(prefixes: list[str]) -> RegexAppliesTo:
 
 
 def _state_machine(p: FaceSwapPipeline) -> None:
-    NagSuppressions.add_resource_suppressions(p.state_machine.role, [
-        NagPackSuppression(id="AwsSolutions-IAM5", applies_to=[
-            "Resource::*", RegexAppliesTo(regex=r"/^Resource::<Pipeline[A-Za-z0-9]+\.Arn>:\*$/g")], reason=(
-            "'*': Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups...) and X-Ray, which AWS "
-            "requires on '*'; '<function>:*' lets the state machine invoke versions of its own four functions.")),
-    ], apply_to_children=True)
+    for machine in (p.state_machine, p.poller):
+        NagSuppressions.add_resource_suppressions(machine.role, [
+            NagPackSuppression(id="AwsSolutions-IAM5", applies_to=[
+                "Resource::*", RegexAppliesTo(regex=r"/^Resource::<Pipeline[A-Za-z0-9]+\.Arn>:\*$/g")], reason=(
+                "'*': Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups...) and X-Ray, which AWS "
+                "requires on '*'; '<function>:*' lets the state machine invoke versions of its own functions.")),
+        ], apply_to_children=True)
 
 
 def _webhook_api(p: FaceSwapPipeline) -> None:

@@ -1,7 +1,8 @@
 """`FaceSwapPipeline`: the whole system as one reusable construct.
 
-S3 upload → Start job (Lambda) → state machine (webhook/polling race → Finalize) → results/ in the same bucket;
-Webhook (API Gateway → Lambda) short-circuits the wait. Reads top to bottom as the architecture diagram.
+S3 upload → Start job (Lambda) → job state machine (wait for the vendor task → Finalize) → results/ in the same
+bucket; a poller state machine polls at polling_interval while the Webhook (API Gateway → Lambda) short-circuits
+the wait. Reads top to bottom as the architecture diagram.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from infra.config import PipelineConfig
 from infra.functions import FunctionFactory, FunctionSpec
 from infra.monitoring import METRICS_NAMESPACE, Monitoring
 from infra.storage import Storage
-from infra.workflow import WorkflowFunctions, WorkflowLimits, build_definition
+from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
 
 
 class FaceSwapPipeline(Construct):
@@ -34,10 +35,12 @@ class FaceSwapPipeline(Construct):
         super().__init__(scope, construct_id)
         self.config = config or PipelineConfig()
         self.storage = Storage(self, "Storage", self.config)
-        self._state_machine_name = f"{Stack.of(self).stack_name}-{construct_id}-Job"[:80]
+        prefix = f"{Stack.of(self).stack_name}-{construct_id}"
+        self._names = {"job": f"{prefix[:72]}-Job", "poller": f"{prefix[:72]}-Poller"}  # <= 80 characters
         self._factory = FunctionFactory(self, self._common_env(vendor_base_url or self.config.vendor_base_url),
                                         _retention(self.config.log_retention_days))
         self.workflow_functions = self._workflow_functions()
+        self.poller = self._poller()
         self.state_machine = self._state_machine()
         self.start_dlq = _queue(self, "StartJobDeadLetters")
         self.failed_events_dlq = _queue(self, "ExecutionFailedDeadLetters")
@@ -70,8 +73,12 @@ class FaceSwapPipeline(Construct):
 
     def _workflow_functions(self) -> WorkflowFunctions:
         s, f = self.storage, self._factory
+        # One quick retry at most: the poller's next poll is the retry, and waiting in the poller costs a quarter
+        # of waiting in a 256 MB Lambda.
         check = f.create("CheckStatus", FunctionSpec("check_status", "One poll of the vendor task",
-                                                     Duration.seconds(30)))
+                                                     Duration.seconds(30), environment={
+                                                         "YOUCAM_MAX_RETRIES": "1",
+                                                         "YOUCAM_MAX_RETRY_AFTER_SECONDS": "5"}))
         await_webhook = f.create("AwaitWebhook", FunctionSpec(
             "await_webhook", "Stores the task token against the vendor task id", Duration.seconds(15)))
         finalize = f.create("Finalize", FunctionSpec(
@@ -161,12 +168,27 @@ class FaceSwapPipeline(Construct):
         return fn
 
     # --- orchestration and edges ----------------------------------------------------------------------------
+    def _poller(self) -> sfn.StateMachine:
+        """Express: polls while the job waits, and pays by the second instead of by the state (see workflow.py)."""
+        c = self.config
+        definition = build_poller(self, self.workflow_functions, self._arns(), c.max_polls)
+        poller = sfn.StateMachine(
+            self, "Poller", state_machine_name=self._names["poller"],
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(5), tracing_enabled=True,
+            logs=sfn.LogOptions(destination=logs.LogGroup(self, "PollerExecutionLogs",
+                                                          retention=_retention(c.log_retention_days)),
+                                level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        return poller
+
     def _state_machine(self) -> sfn.StateMachine:
         c = self.config
-        definition = build_definition(self, self.workflow_functions, WorkflowLimits(
-            max_polls=c.max_polls, webhook_wait=Duration.minutes(c.webhook_wait_minutes)))
+        definition = build_job(self, self.workflow_functions, self.poller, WorkflowLimits(
+            max_polls=c.max_polls, vendor_wait=Duration.minutes(c.webhook_wait_minutes)))
         return sfn.StateMachine(
-            self, "Job", state_machine_name=self._state_machine_name,
+            self, "Job", state_machine_name=self._names["job"],
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(c.run_timeout_minutes),
@@ -176,14 +198,17 @@ class FaceSwapPipeline(Construct):
                                 level=sfn.LogLevel.ALL, include_execution_data=False),
         )
 
+    def _arns(self) -> StateMachineArns:
+        # Built from the names, not the constructs, to avoid dependency cycles (the job starts the poller, which
+        # signals the job and starts itself; the job invokes functions that signal it).
+        stack = Stack.of(self)
+        job, poller = (stack.format_arn(service="states", resource="stateMachine", resource_name=self._names[k],
+                                        arn_format=ArnFormat.COLON_RESOURCE_NAME) for k in ("job", "poller"))
+        return StateMachineArns(job=job, poller=poller)
+
     def _grant_task_response(self, fn: lambda_.Function) -> None:
-        # Built from the name, not the construct, to avoid a dependency cycle (the machine invokes the function).
-        arn = Stack.of(self).format_arn(service="states", resource="stateMachine",
-                                        resource_name=self._state_machine_name,
-                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        fn.add_to_role_policy(iam.PolicyStatement(
-            actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-            resources=[arn]))
+        """The webhook and the token store only ever end a job's wait with SendTaskSuccess."""
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[self._arns().job]))
 
     def _webhook_api(self) -> apigw.RestApi:
         c = self.config

@@ -22,6 +22,7 @@ class FaceSwapStack(cdk.Stack):
         p = self.pipeline
         cdk.CfnOutput(self, "BucketName", value=p.storage.bucket.bucket_name)
         cdk.CfnOutput(self, "StateMachineArn", value=p.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "PollerStateMachineArn", value=p.poller.state_machine_arn)
         cdk.CfnOutput(self, "WebhookUrl", value=p.api.url_for_path("/webhook"))
         cdk.CfnOutput(self, "JobsTableName", value=p.storage.jobs.table_name)
         cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)

@@ -1,13 +1,25 @@
-"""The job's state machine: a race between the vendor's webhook and polling, then Finalize.
+"""The two state machines: the job (Standard, what the console shows) and its poller (Express, what it pays for).
 
-    Race: webhook vs polling ─┬─ Poll:    Wait polling_interval → Check task status → Task finished? ─(no)─┐
-                              │           ▲─────────────────────────────────────────────────────────────────┘
-                              └─ Webhook: Wait for webhook (task token, stored against the vendor task id)
-    whichever branch sees the final status first fails with `TaskFinished`, which ends the race →
-    Finalize (trusts the API, copies the result) → Swap succeeded? → Done | Vendor task failed
-    any other error → Record failure (error.json) → Job failed
+    Job:     Wait for the vendor task ──(token back: success)──> Finalize → end
+             any error (a failed vendor task, the poll limit, timeouts...) → Record failure (error.json) → Job failed
+    Poller:  Store token for the webhook → Webhook already in? ─(yes)→ end
+             Wait polling_interval → Job still waiting? ─(no: token spent)→ end
+             → Check task status → Task finished? ─(no)─┐ (loop)
+             ▲──────────────────────────────────────────┘
+             success → Signal the job (SendTaskSuccess)
+             vendor task failed, poll limit, errors → Fail the job (SendTaskFailure: Vendor.<engine code>, ...)
+             near the Express limit of 5 minutes → Hand over to a fresh poller
+
+The job waits on a task token. The vendor's webhook (webhook function: a verified "success" delivery) or the
+poller, whichever sees the end first, hands the token back and short-circuits the wait; the other's signal is
+refused (the token is single-use). A failed task is reported by the poller, which reads the engine code from the
+API: the webhook's body is not trusted with failures, and a failed job loses nothing by waiting one more poll.
+
+Why two machines: a Standard workflow bills each state transition ($25 per million), and a poll is three states
+every polling_interval; an Express workflow bills duration at 64 MB, about a quarter of a sleeping 256 MB Lambda.
+So the job keeps what needs Standard (the callback wait, exactly-once Finalize, a history in the console) in two
+transitions when it succeeds, and the waiting costs Express seconds.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,11 +30,22 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-RACE_FINISHED = "TaskFinished"
 # Raised by handlers (errorType = exception class name) for faults worth retrying with backoff.
 TRANSIENT_ERRORS = ["VendorUnavailable", "TaskStillRunning"]
-# A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat.
+# A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat; so is
+# storing the token.
 POLL_TIMEOUTS = ["States.Timeout", "Sandbox.Timedout"]
+# SendTaskSuccess/Failure on a token that was already used (the webhook was first) or whose job ended.
+# Lambda's own faults, retried briefly inside the poller (CDK's default retry would take up to two minutes).
+LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                         "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"]
+SFN_TRANSIENT_ERRORS = ["Sfn.SdkClientException", "Sfn.ThrottlingException"]
+TOKEN_SPENT = ["Sfn.TaskTimedOutException", "Sfn.InvalidTokenException", "Sfn.TaskDoesNotExistException"]
+POLL_LIMIT = "PollLimitReached"
+POLLER_FAILED = "PollerFailed"
+# The poller beats before every poll: at most a Wait (<= 240 s) and a check (<= 60 s, brief retries) apart. A job
+# whose poller died (failed, hit the Express limit) ends this long after the last beat instead of at its timeout.
+POLLER_HEARTBEAT = Duration.minutes(7)
 
 
 @dataclass(frozen=True)
@@ -36,65 +59,176 @@ class WorkflowFunctions:
 @dataclass(frozen=True)
 class WorkflowLimits:
     max_polls: int
-    webhook_wait: Duration
+    vendor_wait: Duration  # how long the job waits for its token before it fails
 
 
-def build_definition(parent: Construct, fns: WorkflowFunctions, limits: WorkflowLimits) -> sfn.IChainable:
-    scope = Construct(parent, "States")  # state names are construct ids: keep them apart from the functions'
+@dataclass(frozen=True)
+class StateMachineArns:
+    """Built from the machines' names: the poller signals the job and starts itself, the job starts the poller."""
+
+    job: str
+    poller: str
+
+
+def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachine,
+              limits: WorkflowLimits) -> sfn.IChainable:
+    scope = Construct(parent, "JobStates")  # state names are construct ids: keep them apart from the functions'
     record_failure = _record_failure(scope, fns.record_failure)
-    race = sfn.Parallel(scope, "Race: webhook vs polling", result_path=sfn.JsonPath.DISCARD)
-    race.branch(_poll_branch(scope, fns.check_status, limits.max_polls))
-    race.branch(_webhook_branch(scope, fns.await_webhook, limits.webhook_wait))
+    wait = tasks.StepFunctionsStartExecution(
+        scope, "Wait for the vendor task", state_machine=poller,
+        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        input=sfn.TaskInput.from_object({
+            "token": sfn.JsonPath.task_token,
+            "job_id": sfn.JsonPath.string_at("$.job_id"),
+            "task_id": sfn.JsonPath.string_at("$.task_id"),
+            "poll": sfn.JsonPath.object_at("$.poll"),
+        }),
+        name=sfn.JsonPath.string_at("$$.Execution.Name"), associate_with_parent=True,
+        result_path="$.wait", task_timeout=sfn.Timeout.duration(limits.vendor_wait),
+        # (Only when shorter than the wait itself, as Step Functions requires.)
+        heartbeat_timeout=(sfn.Timeout.duration(POLLER_HEARTBEAT)
+                           if POLLER_HEARTBEAT.to_seconds() < limits.vendor_wait.to_seconds() else None),
+    )
+    wait.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
     finalize = _finalize(scope, fns.finalize)
-    race.add_catch(finalize, errors=[RACE_FINISHED], result_path="$.race")
-    race.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
     finalize.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
-    return race
+    return wait.next(finalize)  # the end: two transitions for a job that succeeds
 
 
-def _poll_branch(scope: Construct, check_status: lambda_.IFunction, max_polls: int) -> sfn.IChainable:
-    wait = sfn.Wait(scope, "Wait polling_interval",
-                    time=sfn.WaitTime.seconds_path("$.poll.interval_seconds"))
+def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineArns,
+                 max_polls: int) -> sfn.IChainable:
+    scope = Construct(parent, "PollerStates")
+    fail_job = _fail_job(scope, arns.job)
+    register = tasks.LambdaInvoke(
+        scope, "Store token for the webhook", lambda_function=fns.await_webhook,
+        payload=sfn.TaskInput.from_object({
+            "token": sfn.JsonPath.string_at("$.token"),
+            "job_id": sfn.JsonPath.string_at("$.job_id"),
+            "task_id": sfn.JsonPath.string_at("$.task_id"),
+        }),
+        payload_response_only=True, result_path="$.registration", retry_on_service_exceptions=False,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(30)),
+    )
+    _retry_briefly(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS)
+    register.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
+    wait = sfn.Wait(scope, "Wait polling_interval", time=sfn.WaitTime.seconds_path("$.poll.interval_seconds"))
+    check = _check(scope, fns.check_status)
+    check.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
+    still_waiting = _heartbeat(scope, arns.job)
+    decide = (
+        sfn.Choice(scope, "Task finished?")
+        .when(sfn.Condition.and_(sfn.Condition.boolean_equals("$.poll.final", True),
+                                 sfn.Condition.string_equals("$.poll.status", "success")), _signal_job(scope, arns.job))
+        .when(sfn.Condition.boolean_equals("$.poll.final", True),
+              sfn.Pass(scope, "Vendor task failed", input_path="$.poll.vendor_error", result_path="$.error")
+              .next(fail_job))
+        .when(sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
+              _poll_limit(scope, max_polls, fail_job))
+        .when(sfn.Condition.boolean_equals("$.poll.hand_over", True), _hand_over(scope, arns.poller))
+        .otherwise(wait)
+    )
+    already = (
+        sfn.Choice(scope, "Webhook already in?")
+        .when(sfn.Condition.boolean_equals("$.registration.signalled", True),
+              sfn.Succeed(scope, "Ended by the webhook"))
+        .otherwise(wait)
+    )
+    wait.next(still_waiting).next(check).next(decide)
+    return register.next(already)
+
+
+def _heartbeat(scope: Construct, job_arn: str) -> tasks.CallAwsService:
+    """Before each poll: is the job still waiting? If the webhook ended the wait, or the job was stopped or timed
+    out, the token is spent and the poller ends instead of polling on. The heartbeat also tells the job that its
+    poller lives (the job's wait has a heartbeat timeout)."""
+    beat = tasks.CallAwsService(
+        scope, "Job still waiting?", service="sfn", action="sendTaskHeartbeat",
+        parameters={"TaskToken": sfn.JsonPath.string_at("$.token")},
+        iam_resources=[job_arn], iam_action="states:SendTaskHeartbeat", result_path=sfn.JsonPath.DISCARD,
+    )
+    _retry_briefly(beat, SFN_TRANSIENT_ERRORS)
+    beat.add_catch(sfn.Succeed(scope, "Job no longer waiting"), errors=TOKEN_SPENT)
+    return beat
+
+
+def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInvoke:
     check = tasks.LambdaInvoke(
         scope, "Check task status", lambda_function=check_status,
         payload=sfn.TaskInput.from_object({
             "job_id": sfn.JsonPath.string_at("$.job_id"),
             "task_id": sfn.JsonPath.string_at("$.task_id"),
             "poll": sfn.JsonPath.object_at("$.poll"),
+            "poller_started": sfn.JsonPath.string_at("$$.Execution.StartTime"),
         }),
-        payload_response_only=True, result_path="$.poll", task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
+        payload_response_only=True, result_path="$.poll", retry_on_service_exceptions=False,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
     )
-    _retry_transient(check)
-    check.add_retry(errors=POLL_TIMEOUTS, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2,
-                    jitter_strategy=sfn.JitterType.FULL)
-    finished = sfn.Fail(scope, "Poll saw final status", error=RACE_FINISHED, cause="Polling saw the final status")
-    limit = sfn.Fail(scope, "Poll limit reached", error="PollLimitReached",
-                     cause=f"The vendor task did not finish within {max_polls} polls")
-    decide = (
-        sfn.Choice(scope, "Task finished?")
-        .when(sfn.Condition.boolean_equals("$.poll.final", True), finished)
-        .when(sfn.Condition.number_greater_than_equals("$.poll.count", max_polls), limit)
-        .otherwise(wait)
-    )
-    return wait.next(check).next(decide)
+    # Brief retries: the poller lives at most 5 minutes. (A vendor 429/5xx is not an error here: check_status
+    # answers "not final" and the next poll is the retry.)
+    _retry_briefly(check, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS)
+    return check
 
 
-def _webhook_branch(scope: Construct, await_webhook: lambda_.IFunction, timeout: Duration) -> sfn.IChainable:
-    wait_for_webhook = tasks.LambdaInvoke(
-        scope, "Wait for webhook", lambda_function=await_webhook,
-        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload=sfn.TaskInput.from_object({
-            "token": sfn.JsonPath.task_token,
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-        }),
-        result_path="$.webhook", task_timeout=sfn.Timeout.duration(timeout),
+def _signal_job(scope: Construct, job_arn: str) -> sfn.IChainable:
+    signal = tasks.CallAwsService(
+        scope, "Signal the job", service="sfn", action="sendTaskSuccess",
+        parameters={"TaskToken": sfn.JsonPath.string_at("$.token"),
+                    "Output": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.poll"))},
+        iam_resources=[job_arn], iam_action="states:SendTaskSuccess", result_path=sfn.JsonPath.DISCARD,
     )
-    _retry_transient(wait_for_webhook)
-    # No webhook in time is not a failure: the polling branch keeps the race going.
-    wait_for_webhook.add_catch(sfn.Pass(scope, "No webhook in time"), errors=["States.Timeout"])
-    finished = sfn.Fail(scope, "Webhook saw final status", error=RACE_FINISHED, cause="The webhook arrived first")
-    return wait_for_webhook.next(finished)
+    _retry_briefly(signal, SFN_TRANSIENT_ERRORS)
+    signal.add_catch(sfn.Succeed(scope, "The webhook was first"), errors=TOKEN_SPENT)
+    return signal.next(sfn.Succeed(scope, "Ended by polling"))
+
+
+def _poll_limit(scope: Construct, max_polls: int, fail_job: sfn.IChainable) -> sfn.IChainable:
+    reached = sfn.Pass(scope, "Poll limit reached", result_path="$.error",
+                       result=sfn.Result.from_object({
+                           "Error": POLL_LIMIT, "Cause": f"The vendor task did not finish within {max_polls} polls"}))
+    return reached.next(fail_job)
+
+
+def _fail_job(scope: Construct, job_arn: str) -> sfn.IChainable:
+    """Hands the error ($.error: Error, Cause) to the job, which records it. Step Functions' own errors (a check
+    that timed out, say) are renamed: error names given to SendTaskFailure must not begin with "States.". If even
+    that fails, the poller fails (alarmed) and the job ends at its heartbeat timeout."""
+    fail = _send_task_failure(scope, job_arn)
+    renamed = sfn.Pass(scope, "Name it PollerFailed", result_path="$.error", parameters={
+        "Error": POLLER_FAILED,
+        "Cause": sfn.JsonPath.format("{}: {}", sfn.JsonPath.string_at("$.error.Error"),
+                                     sfn.JsonPath.string_at("$.error.Cause"))})
+    renamed.next(fail)
+    return (sfn.Choice(scope, "Step Functions error?")
+            .when(sfn.Condition.string_matches("$.error.Error", "States.*"), renamed)
+            .otherwise(fail))
+
+
+def _send_task_failure(scope: Construct, job_arn: str) -> sfn.IChainable:
+    fail = tasks.CallAwsService(
+        scope, "Fail the job", service="sfn", action="sendTaskFailure",
+        parameters={"TaskToken": sfn.JsonPath.string_at("$.token"),
+                    "Error": sfn.JsonPath.string_at("$.error.Error"),
+                    "Cause": sfn.JsonPath.string_at("$.error.Cause")},
+        iam_resources=[job_arn], iam_action="states:SendTaskFailure", result_path=sfn.JsonPath.DISCARD,
+    )
+    _retry_briefly(fail, SFN_TRANSIENT_ERRORS)
+    fail.add_catch(sfn.Succeed(scope, "Job already ended"), errors=TOKEN_SPENT)
+    return fail.next(sfn.Succeed(scope, "Job told of the failure"))
+
+
+def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
+    """An Express execution lasts at most 5 minutes: a fresh one takes the token and the poll count on."""
+    start = tasks.CallAwsService(
+        scope, "Hand over to a fresh poller", service="sfn", action="startExecution",
+        parameters={"StateMachineArn": poller_arn,
+                    # Job ids have no dots: `<job>.<polls so far>` names no other job's poller.
+                    "Name": sfn.JsonPath.format("{}.{}", sfn.JsonPath.string_at("$.job_id"),
+                                                sfn.JsonPath.string_at("$.poll.count")),
+                    "Input": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$"))},
+        iam_resources=[poller_arn], iam_action="states:StartExecution", result_path=sfn.JsonPath.DISCARD,
+    )
+    _retry_briefly(start, SFN_TRANSIENT_ERRORS)
+    return start.next(sfn.Succeed(scope, "Handed over"))
 
 
 def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaInvoke:
@@ -107,13 +241,8 @@ def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaI
         payload_response_only=True, result_path="$.outcome",
         task_timeout=sfn.Timeout.duration(Duration.minutes(15)),
     )
-    _retry_transient(finalize)
-    failed = sfn.Fail(scope, "Vendor task failed", error_path="$.outcome.error", cause_path="$.outcome.cause")
-    finalize.next(
-        sfn.Choice(scope, "Swap succeeded?")
-        .when(sfn.Condition.boolean_equals("$.outcome.succeeded", True), sfn.Succeed(scope, "Done"))
-        .otherwise(failed)
-    )
+    finalize.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(5), max_attempts=6, backoff_rate=2,
+                       max_delay=Duration.seconds(120), jitter_strategy=sfn.JitterType.FULL)
     return finalize
 
 
@@ -131,6 +260,6 @@ def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChai
     return record.next(sfn.Fail(scope, "Job failed", error_path="$.error.Error", cause_path="$.error.Cause"))
 
 
-def _retry_transient(task: tasks.LambdaInvoke) -> None:
-    task.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(5), max_attempts=6, backoff_rate=2,
-                   max_delay=Duration.seconds(120), jitter_strategy=sfn.JitterType.FULL)
+def _retry_briefly(task: sfn.TaskStateBase, errors: list[str]) -> None:
+    task.add_retry(errors=errors, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2,
+                   jitter_strategy=sfn.JitterType.FULL)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from faceswap_cli.waiting import wait_ended_by
 from local.media import make_face_image, make_video
 from local.pipeline import TERMINAL, LocalPipeline
 from local.synth import synthesize
@@ -68,9 +69,10 @@ def _describe(event: dict[str, Any]) -> str | None:
     if "stateEnteredEventDetails" in event:
         return f"  → {event['stateEnteredEventDetails']['name']}"
     if kind == "TaskSucceeded" and "waitForTaskToken" in json.dumps(event.get("taskSucceededEventDetails", {})):
-        return "  ← webhook received and verified: the race ends without waiting for the next poll"
-    if kind == "ParallelStateFailed":
-        return "    race over (the Parallel state ends with TaskFinished by design)"
+        signal = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+        if wait_ended_by(signal) == "webhook":
+            return "  ← webhook received and verified: the wait ends without waiting for the next poll"
+        return f"  ← the poller saw the final status (poll {signal.get('count')}) and handed the token back"
     if kind.endswith("Failed") or kind.startswith("Execution"):
         return f"    {kind}"
     return None

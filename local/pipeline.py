@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from faceswap_cli.waiting import wait_ended_by
 from local.aws.stack import LocalStack
 from local.emulator import Emulator, EmulatorConfig
 
@@ -82,6 +83,10 @@ class LocalPipeline:
         return self.stack.outputs["StateMachineArn"]
 
     @property
+    def poller_arn(self) -> str:
+        return self.stack.outputs["PollerStateMachineArn"]
+
+    @property
     def webhook_url(self) -> str:
         return str(self.stack.api.url_for("/webhook"))
 
@@ -144,9 +149,32 @@ class LocalPipeline:
                                                                  maxResults=1000)["events"]
         return events
 
+    def pollers(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's poller executions, oldest first: the first is named after the job, each hand-over
+        `<job>.<polls so far>`."""
+        sfn = self.client("stepfunctions")
+        pollers = [e for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=self.poller_arn)
+                   for e in page["executions"] if e["name"].split(".")[0] == job_id]
+        return sorted(pollers, key=lambda e: e["startDate"])
+
+    def poller_histories(self, job_id: str) -> list[list[dict[str, Any]]]:
+        """(On AWS an Express execution's history is in its log group; moto keeps it like any other.)"""
+        sfn = self.client("stepfunctions")
+        return [sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)["events"]
+                for e in self.pollers(job_id)]
+
     def entered_states(self, job_id: str) -> list[str]:
-        return [e["stateEnteredEventDetails"]["name"] for e in self.history(job_id)
+        """The job's states, then its pollers' (in the order the pollers ran)."""
+        histories = [self.history(job_id), *self.poller_histories(job_id)]
+        return [e["stateEnteredEventDetails"]["name"] for events in histories for e in events
                 if "stateEnteredEventDetails" in e]
+
+    def ended_by(self, job_id: str) -> str | None:
+        """"webhook" or "polling": who handed the job its token back (None while it waits, or if it failed)."""
+        for event in self.history(job_id):
+            if event["type"] == "TaskSucceeded" and "startExecution" in event["taskSucceededEventDetails"]["resource"]:
+                return wait_ended_by(json.loads(event["taskSucceededEventDetails"].get("output") or "{}"))
+        return None
 
     def read_json(self, key: str) -> dict[str, Any] | None:
         s3 = self.client("s3")

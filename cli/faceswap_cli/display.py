@@ -98,10 +98,11 @@ PHASES = {"starting": "starting (validating, uploading to the vendor)", "running
 
 
 def describe(p: Progress) -> str:
-    webhook = "received" if p.webhook_received else "not yet"
     where = f" | {p.state}" if p.state and p.phase in ("running", "finishing") else ""
-    return (f"  {p.job_id}: {PHASES.get(p.phase, p.phase)}{where} | {fmt_seconds(p.elapsed_seconds)} | "
-            f"polls {p.polls} | webhook {webhook}")
+    # Known once the wait is over: the job's history holds the signal; the polls themselves run in the poller.
+    ended = (" | vendor task end seen by the webhook" if p.webhook_received
+             else f" | vendor task end seen by polling ({p.polls} polls)" if p.polls else "")
+    return f"  {p.job_id}: {PHASES.get(p.phase, p.phase)}{where} | {fmt_seconds(p.elapsed_seconds)}{ended}"
 
 
 def fmt_seconds(seconds: float | None) -> str:

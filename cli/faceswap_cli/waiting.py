@@ -20,9 +20,7 @@ from faceswap_cli.jobs import ERROR, OUTPUT, STATUS, execution_status, object_ex
 from faceswap_cli.stack import Clients, StackInfo, clients_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-POLL_STATE = "Check task status"  # state names of infra/workflow.py
-WEBHOOK_STATE = "Webhook saw final status"
-ENDED_BY = {WEBHOOK_STATE: "webhook", "Poll saw final status": "polling"}  # which branch won the race
+WAIT_STATE = "Wait for the vendor task"  # the job's callback wait (infra/workflow.py)
 # error.json of a timed-out or aborted execution is written by an EventBridge rule, a moment after the end.
 ERROR_REPORT_GRACE_SECONDS = 20.0
 
@@ -49,7 +47,7 @@ class JobResult:
     elapsed_seconds: float
     polls: int = 0
     webhook_received: bool = False
-    ended_by: str | None = None  # "webhook" or "polling": which branch of the race saw the end first
+    ended_by: str | None = None  # "webhook" or "polling": who handed the job its token back
 
     @property
     def succeeded(self) -> bool:
@@ -92,12 +90,17 @@ class _History:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             self.state = str(entered["name"])
-            self.polls += self.state == POLL_STATE
-            self.webhook_received |= self.state == WEBHOOK_STATE
-            self.ended_by = self.ended_by or ENDED_BY.get(self.state)
-        elif event["type"] == "TaskSucceeded" and "waitForTaskToken" in json.dumps(
-                event.get("taskSucceededEventDetails", {}), default=str):
-            self.webhook_received = True
+        elif event["type"] == "TaskSucceeded" and self.state == WAIT_STATE:
+            signal = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+            self.ended_by = wait_ended_by(signal)
+            self.webhook_received = self.ended_by == "webhook"
+            self.polls = int(signal.get("count", 0))  # the poller's history is in its logs (Express)
+
+
+def wait_ended_by(signal: dict[str, Any]) -> str:
+    """Who handed the job its token back: the webhook's signal names itself ("via"); the poller's is its last
+    poll (final, status, count...)."""
+    return "webhook" if "via" in signal else "polling"
 
 
 def wait_for_result(target: Clients | boto3.Session | None, stack: StackInfo, job_id: str,

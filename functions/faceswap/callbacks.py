@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 FINAL_STATUSES = ("success", "error")
+# Only a success ends the wait from here: a failure is reported by the poller, which reads the engine code from the
+# API (the webhook's body carries none, and is not trusted with it); a failed job loses nothing by one more poll.
+ENDS_THE_WAIT = "success"
 # The token is spent or gone: the race already ended, which is exactly what we wanted.
 ALREADY_DONE = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 
@@ -42,14 +45,14 @@ class Callbacks:
     def register_token(self, task_id: str, token: str) -> bool:
         """Called by the waitForTaskToken task. True when a webhook had already arrived (signalled now)."""
         state = self.store.store_token(task_id, token)
-        if state.webhook_status in FINAL_STATUSES:
+        if state.webhook_status == ENDS_THE_WAIT:
             self._signal(token, task_id, state.webhook_status, "webhook arrived before the token")
             return True
         return False
 
     def on_webhook(self, task_id: str, task_status: str, webhook_id: str) -> str:
         """Outcome for logs and the HTTP answer: signalled | waiting_for_token (the delivery changed state), or
-        duplicate | already_done | unknown_task | not_final (it changed nothing)."""
+        duplicate | already_done | unknown_task | not_final | left_to_poller (a failure: it ended nothing)."""
         if task_status not in FINAL_STATUSES:
             return "not_final"
         before = self.store.record_webhook(task_id, task_status, webhook_id)
@@ -57,6 +60,8 @@ class Callbacks:
             return "unknown_task"
         logger.append_keys(job_id=before.job_id)  # the TASK item names its job: no extra read for the logs
         repeat = webhook_id in before.webhook_ids
+        if task_status != ENDS_THE_WAIT:
+            return "duplicate" if repeat else "left_to_poller"
         if before.token is None:
             return "duplicate" if repeat else "waiting_for_token"
         outcome = self._signal(before.token, task_id, task_status, "webhook")

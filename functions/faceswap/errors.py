@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from faceswap.youcam.errors import task_error_from_code
+
 
 class JobRejected(Exception):
     """The upload does not describe a job we can run (bad manifest, wrong prefix, missing file...)."""
@@ -28,6 +30,18 @@ class TaskStillRunning(Exception):
 
 class VendorTaskExpired(Exception):
     """The vendor no longer knows the task id (not polled in time, or older than 24 h)."""
+
+
+class VendorTaskFailed(Exception):
+    """Finalize found the task failed although the wait ended as a success (recorded before it is raised)."""
+
+
+VENDOR_ERROR_PREFIX = "Vendor."  # Step Functions error names of failed vendor tasks: Vendor.<engine code>
+
+
+def vendor_task_error(code: str | None, message: str | None) -> dict[str, str]:
+    """The {Error, Cause} of a vendor task that ended in error, as the state machine carries it."""
+    return {"Error": f"{VENDOR_ERROR_PREFIX}{code or 'unknown'}", "Cause": message or "The vendor task failed."}
 
 
 @dataclass(frozen=True)
@@ -56,10 +70,20 @@ class ErrorReport:
                    "This is a bug or an outage on our side: check the function logs for the job id, then re-run.")
 
     @classmethod
+    def for_vendor_task(cls, code: str | None, message: str | None) -> ErrorReport:
+        """A vendor task that ended in error, by its engine code (unknown codes are reported as they are)."""
+        if not code or code == "unknown":
+            return cls("TaskFailed", "unknown", message or "The vendor task failed.",
+                       "Re-run the job; contact the vendor if it keeps failing.")
+        return cls.from_exception(task_error_from_code(code, message or "task failed"))
+
+    @classmethod
     def from_state_machine_error(cls, error: str, cause: str | None) -> ErrorReport:
         """Turn a Step Functions {Error, Cause} (a Lambda's errorType/errorMessage JSON, or a state's own) into a
         report."""
         message = _cause_message(cause) or error
+        if error.startswith(VENDOR_ERROR_PREFIX):  # a failed vendor task, seen by the poller
+            return cls.for_vendor_task(error.removeprefix(VENDOR_ERROR_PREFIX), message)
         known = _STATE_MACHINE_ERRORS.get(error)
         if known:
             return cls(error, known[0], message, known[1])
@@ -83,6 +107,11 @@ _STATE_MACHINE_ERRORS: dict[str, tuple[str, str]] = {
     "PollLimitReached": ("poll_limit_reached", "The vendor took longer than max_polls allows. Raise "
                          "faceswap:max_polls or re-run later."),
     "VendorUnavailable": ("vendor_unavailable", "The vendor kept failing or rate-limiting us. Re-run later."),
+    "PollerFailed": ("poller_failed", "The poller could not check the vendor task (the message names the step; "
+                     "see the poller's log group). Re-run the job with a new \"run\" number."),
+    "States.HeartbeatTimeout": ("poller_lost", "The job's poller stopped (see the poller's log group and the "
+                                 "PollerExecutionsFailed alarm) and no webhook came. Re-run the job with a new "
+                                 "\"run\" number."),
     "States.Timeout": ("timeout", "A step timed out. Re-run the job; raise the timeouts if it keeps happening."),
     "States.TaskFailed": ("task_failed", "A step failed; see the execution in the Step Functions console."),
     "InvalidApiKey": ("InvalidApiKey", "Put a valid YouCam API key into the API-key secret, then re-run."),

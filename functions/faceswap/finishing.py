@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from faceswap.errors import ErrorReport, TaskStillRunning, VendorTaskExpired, VendorUnavailable
+from faceswap.errors import (
+    ErrorReport,
+    TaskStillRunning,
+    VendorTaskExpired,
+    VendorTaskFailed,
+    VendorUnavailable,
+    vendor_task_error,
+)
 from faceswap.records import SUCCEEDED, JobStore
 from faceswap.results import OUTPUT_NAME, ResultWriter
 from faceswap.transfer import copy_result_to_s3
-from faceswap.youcam.errors import InvalidTaskId, TaskFailed, YouCamError
+from faceswap.youcam.errors import InvalidTaskId, YouCamError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -34,10 +41,11 @@ class Finisher:
     results: ResultWriter
 
     def finalize(self, job_id: str, task_id: str, client: YouCamClient) -> dict[str, Any]:
-        """Returns {"succeeded": bool, ...}; a failed vendor task is an outcome, not an exception."""
+        """Runs once the vendor task succeeded (the poller hands a failed task to Record failure itself). Should
+        the API now say otherwise, the failure is recorded and raised: the job must not end SUCCEEDED."""
         status = _final_status(client, task_id)
         if not status.succeeded:
-            return self._vendor_failure(job_id, status)
+            raise self._vendor_failure(job_id, status)
         output_key = self.results.key(job_id, OUTPUT_NAME)
         try:
             copy_result_to_s3(client, status.result_url or "", self.s3, self.bucket, output_key)
@@ -57,16 +65,11 @@ class Finisher:
         logger.warning("job failed", extra={"code": report.code, "error_class": report.error_class})
         return True
 
-    def _vendor_failure(self, job_id: str, status: TaskStatus) -> dict[str, Any]:
-        try:
-            status.raise_for_error()
-        except TaskFailed as exc:
-            report = ErrorReport.from_exception(exc)
-        else:  # an error status without an engine code
-            report = ErrorReport("TaskFailed", "unknown", status.error_message or "The vendor task failed.",
-                                 "Re-run the job; contact the vendor if it keeps failing.")
+    def _vendor_failure(self, job_id: str, status: TaskStatus) -> VendorTaskFailed:
+        report = ErrorReport.for_vendor_task(status.error_code, status.error_message)
         self.record_failure(job_id, report)
-        return {"succeeded": False, "error": f"Vendor.{report.code}", "cause": f"{report.message} {report.what_to_fix}"}
+        error = vendor_task_error(status.error_code, status.error_message)["Error"]
+        return VendorTaskFailed(f"{error}: {report.message} {report.what_to_fix}")
 
 
 def _final_status(client: YouCamClient, task_id: str) -> TaskStatus:

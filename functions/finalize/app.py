@@ -1,4 +1,4 @@
-"""After the race: trust the API's final status, copy the result into results/<job>/, write status.json."""
+"""After the wait: trust the API's final status, copy the result into results/<job>/, write status.json."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from faceswap import aws, wiring
+from faceswap.errors import VendorTaskFailed
 
 logger = Logger()
 tracer = Tracer()
@@ -20,7 +21,10 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(job_id=event["job_id"], task_id=event["task_id"])
-    outcome = wiring.finisher().finalize(event["job_id"], event["task_id"], aws.vendor_client())
-    metrics.add_metric(name="JobsSucceeded" if outcome["succeeded"] else "JobsFailed", unit=MetricUnit.Count,
-                       value=1)
+    try:
+        outcome = wiring.finisher().finalize(event["job_id"], event["task_id"], aws.vendor_client())
+    except VendorTaskFailed:
+        metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name="JobsSucceeded", unit=MetricUnit.Count, value=1)
     return outcome

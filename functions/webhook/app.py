@@ -5,7 +5,8 @@ Answers: 200 for any valid delivery (also late, duplicate or for an unknown task
 
 The body says what the delivery did: `accepted` is true only when it changed something (it ended the wait, or
 was stored for a token still to come); `outcome` says why not otherwise (already_done, not_final, unknown_task,
-duplicate: this webhook-id was recorded before, and the repeat changed nothing).
+left_to_poller: a failure, which the poller reports with the API's engine code; duplicate: this webhook-id was
+recorded before, and the repeat changed nothing).
 
 Idempotent by construction, with no idempotency record of its own: the delivery is one conditional write on the
 TASK item (which also tells a repeated webhook-id) and one SendTaskSuccess on a single-use token; see

@@ -64,11 +64,13 @@ class Variant:
 
 @pytest.fixture(scope="module")
 def short_run_timeout(local_pipeline: LocalPipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Variant]:
-    """The same app with a 1-minute run timeout (and polling that would go on for hours), deployed beside."""
+    """The same app with a 1-minute run timeout (and polling that would go on for hours), deployed beside. Its job
+    waits for the vendor longer than it may run: no user can configure that (webhook_wait_minutes is at most the
+    run timeout), it stands for any step that outlasts the run."""
     outdir = tmp_path_factory.mktemp("cdk.out.run-timeout")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     app = cdk.App(outdir=str(outdir), context=json.loads(CDK_JSON.read_text()).get("context", {}))
-    config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=1, max_polls=10_000,
+    config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=10, max_polls=10_000,
                             face_precheck=False)  # not what this variant is about: no detector to deploy
     FaceSwapStack(app, VARIANT, config=config)
     app.synth()
@@ -99,7 +101,8 @@ def test_a_run_timeout_is_recorded_by_the_execution_failed_rule(short_run_timeou
 
 
 def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: LocalPipeline, media: Media) -> None:
-    # A task that never finishes and no webhook: the race goes on until someone stops it.
+    # A task that never finishes and no webhook: the job waits for its token, its poller polls, until someone stops
+    # the job.
     pipeline.emulator.set_faults(never_finish=True, webhook_drop=True)
     job = pipeline.submit("g-stopped", media.clip, media.face)
     wait_for_value(lambda: _racing(pipeline, job) or None, timeout=60)
@@ -121,11 +124,15 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     history = pipeline.history(job)
     assert history[-1]["type"] == "ExecutionAborted"
 
-    # Eight polling intervals later the race would have polled again: nothing ran, nothing was written. (A poll
-    # in flight at the stop may still end, as on AWS: it was scheduled before the abort.)
+    # The poller's next heartbeat finds the token spent and it ends without polling again (a poll in flight at the
+    # stop may still end, as on AWS). Eight polling intervals later nothing ran, nothing was written.
+    ended = wait_for_value(lambda: _poller_ended(pipeline, job), timeout=10)
+    assert ended == "Job no longer waiting"
+    polls = _polls(pipeline, job)
     time.sleep(2.0)
     assert pipeline.history(job) == history
-    assert _polls(pipeline, job) == _scheduled(history, pipeline.stack.function_name(CHECK_STATUS))
+    assert _polls(pipeline, job) == polls == sum(
+        _scheduled(events, pipeline.stack.function_name(CHECK_STATUS)) for events in pipeline.poller_histories(job))
     assert _recorder_results(pipeline, job) == [ABORTED_RECORDED]  # one status-change event, recorded once
     view = pipeline.view(job)
     assert (view.execution_status, view.error, view.output_key) == ("ABORTED", error, None)
@@ -157,12 +164,19 @@ def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipel
 
 
 def _racing(pipeline: LocalPipeline, job: str) -> bool:
-    """The webhook branch waits for its token and the polling branch has polled at least once."""
+    """The job waits for its token and its poller has polled at least once."""
     if pipeline.execution_status(job) != "RUNNING":
         return False
-    history = pipeline.history(job)
-    token_waiting = any(e["type"] == "TaskSubmitted" for e in history)
-    return token_waiting and _scheduled(history, pipeline.stack.function_name(CHECK_STATUS)) > 0
+    token_waiting = any(e["type"] == "TaskSubmitted" for e in pipeline.history(job))
+    return token_waiting and _polls(pipeline, job) > 0
+
+
+def _poller_ended(pipeline: LocalPipeline, job: str) -> str | None:
+    """The last state the job's last poller entered, once that poller has ended."""
+    last = pipeline.poller_histories(job)[-1]
+    if last[-1]["type"] not in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+        return None
+    return str([e for e in last if "stateEnteredEventDetails" in e][-1]["stateEnteredEventDetails"]["name"])
 
 
 def _scheduled(history: list[dict[str, Any]], function_name: str) -> int:

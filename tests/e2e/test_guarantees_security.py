@@ -65,7 +65,7 @@ def test_webhook_secret_rotation_accepts_both_then_only_the_new(pipeline: LocalP
     pipeline.emulator.config.webhook_secret = new  # step 2: the vendor console now signs with the new one
     pipeline.emulator.config.polling_interval_seconds = 120  # only a webhook can end this job quickly
     view = wait_for_job(pipeline, pipeline.submit("g-rotated", media.clip, media.face))
-    assert view.execution_status == "SUCCEEDED" and "Webhook saw final status" in pipeline.entered_states("g-rotated")
+    assert view.execution_status == "SUCCEEDED" and pipeline.ended_by("g-rotated") == "webhook"
 
     _put_webhook_secret(pipeline, new)  # step 3: the old one removed
     assert _verified(pipeline, new) and not _verified(pipeline, old)

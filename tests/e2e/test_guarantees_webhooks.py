@@ -71,10 +71,9 @@ def test_a_storm_of_forged_replayed_and_malformed_webhooks_is_never_accepted(pip
     assert unexpected == [], f"{seen} in {elapsed:.1f} s"
     assert not any(got == "accepted" or got.startswith("5") for _, got in answers)
     assert len(answers) >= BAD_REQUESTS
-    # Nothing moved: the execution still runs, the webhook branch is still waiting, no status or delivery id was
-    # stored.
+    # Nothing moved: the execution still runs and still waits for its token, no status or delivery id was stored.
     assert pipeline.execution_status(job) == "RUNNING"
-    assert "Webhook saw final status" not in pipeline.entered_states(job)
+    assert pipeline.ended_by(job) is None and "Finalize" not in pipeline.entered_states(job)
     task_item = _task_item(pipeline, target)
     assert "callback_token" in task_item and "webhook_status" not in task_item and "webhook_ids" not in task_item
     record = pipeline.job_record(job)
@@ -95,8 +94,8 @@ def test_valid_deliveries_twice_late_or_out_of_order_change_nothing(pipeline: Lo
     deliveries = emulator.wait_for_webhooks(6, timeout=30)
 
     assert twice.execution_status == late.execution_status == "SUCCEEDED"
-    assert "Webhook saw final status" in pipeline.entered_states(twice.job_id)
-    assert "Poll saw final status" in pipeline.entered_states(late.job_id)
+    assert pipeline.ended_by(twice.job_id) == "webhook"
+    assert pipeline.ended_by(late.job_id) == "polling"
     assert sorted(d["kind"] for d in deliveries) == ["duplicate", "duplicate", "final", "final", "stale", "stale"]
     assert all(d["status_code"] == 200 for d in deliveries), deliveries
     assert emulator.stats()["tasks_created"] == 2
@@ -109,7 +108,7 @@ def test_valid_deliveries_twice_late_or_out_of_order_change_nothing(pipeline: Lo
         task_id = view.status["task_id"]
         body = webhook_body(task_id)
         headers = signed(secret, body)
-        assert outcome(post_webhook(pipeline, body, headers)) == "already_done"  # late: the race ended
+        assert outcome(post_webhook(pipeline, body, headers)) == "already_done"  # late: the wait had ended
         assert outcome(post_webhook(pipeline, body, headers)) == "duplicate"  # the same delivery twice
         stale = webhook_body(task_id, "running", created_at=int(time.time()) - 60)
         assert outcome(post_webhook(pipeline, stale, signed(secret, stale))) == "not_final"  # out of order

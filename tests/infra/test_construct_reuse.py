@@ -16,16 +16,18 @@ def test_the_pipeline_construct_drops_into_another_app(tmp_path: Path) -> None:
     stack = build(cdk.App(outdir=str(tmp_path)))
     t = Template.from_stack(stack)  # the one synth of this module
 
-    for kind, count in (("AWS::StepFunctions::StateMachine", 1), ("AWS::ApiGateway::RestApi", 1),
+    for kind, count in (("AWS::StepFunctions::StateMachine", 2), ("AWS::ApiGateway::RestApi", 1),
                         ("AWS::DynamoDB::Table", 1), ("AWS::SecretsManager::Secret", 2),
                         ("AWS::Events::Rule", 1), ("Custom::S3BucketNotifications", 1)):
         t.resource_count_is(kind, count)
     assert len(t.find_resources("AWS::CloudWatch::Alarm")) >= 5
     t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineName": "MyMediaApp-FaceSwap-Job"})
+    t.has_resource_properties("AWS::StepFunctions::StateMachine",
+                              {"StateMachineName": "MyMediaApp-FaceSwap-Poller"})
 
-    # The app's own configuration reaches the state machine and the bucket's lifecycle.
-    machine = next(iter(t.find_resources("AWS::StepFunctions::StateMachine").values()))
-    assert "within 360 polls" in json.dumps(machine["Properties"]["DefinitionString"])
+    # The app's own configuration reaches the poller and the bucket's lifecycle.
+    machines = json.dumps(t.find_resources("AWS::StepFunctions::StateMachine"))
+    assert "within 360 polls" in machines
     t.has_resource_properties("AWS::S3::Bucket", {"LifecycleConfiguration": {"Rules": Match.array_with([
         Match.object_like({"Id": "expire-results", "ExpirationInDays": 7})])}})
 

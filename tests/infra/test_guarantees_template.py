@@ -28,9 +28,9 @@ def resources(synthesized: Synthesized) -> Resources:
 def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_letters(resources: Resources) -> None:
     alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
     watched = {(p.get("Namespace"), p.get("MetricName"), _dimension(p)) for p in alarms.values()}
-    state_machine = _one(resources, "AWS::StepFunctions::StateMachine")
-    assert ("AWS/States", "ExecutionsFailed", state_machine) in watched
-    assert ("AWS/States", "ExecutionsTimedOut", state_machine) in watched
+    for state_machine in _of_type(resources, "AWS::StepFunctions::StateMachine"):  # the job and its poller
+        assert ("AWS/States", "ExecutionsFailed", state_machine) in watched
+        assert ("AWS/States", "ExecutionsTimedOut", state_machine) in watched
     api_name = resources[_one(resources, "AWS::ApiGateway::RestApi")]["Properties"]["Name"]
     assert ("AWS/ApiGateway", "5XXError", api_name) in watched
     for prefix in FUNCTIONS:
@@ -61,12 +61,12 @@ def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues
 
 # --- security posture: least privilege ----------------------------------------------------------------------------
 def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Resources) -> None:
-    state_machine_role = _logical_id(resources, "PipelineJobRole", "AWS::IAM::Role")
+    state_machine_roles = {_sfn_role_of(resources, "PipelineJob"), _sfn_role_of(resources, "PipelinePoller")}
     for role, statements in _statements_by_role(resources).items():
         for statement in statements:
             if statement["Resource"] != "*" and "*" not in _as_list(statement["Resource"]):
                 continue
-            allowed = {"xray"} | ({"logs"} if role == state_machine_role else set())
+            allowed = {"xray"} | ({"logs"} if role in state_machine_roles else set())
             assert {a.split(":")[0] for a in _as_list(statement["Action"])} <= allowed, (role, statement)
 
 
@@ -122,13 +122,28 @@ def test_only_the_start_function_may_invoke_the_face_detector_and_only_it(resour
     assert (statement["Action"], statement["Resource"]) == ("lambda:InvokeFunction", {"Fn::GetAtt": [detector, "Arn"]})
 
 
-def test_task_token_calls_name_exactly_the_state_machine(resources: Resources) -> None:
-    name = resources[_one(resources, "AWS::StepFunctions::StateMachine")]["Properties"]["StateMachineName"]
-    token_grants = [s for statements in _statements_by_role(resources).values() for s in statements
-                    if "states:SendTaskSuccess" in _as_list(s["Action"])]
-    assert len(token_grants) == 2  # the webhook and the await-webhook task
-    for statement in token_grants:
+def test_task_token_calls_name_exactly_the_job_state_machine(resources: Resources) -> None:
+    name = resources[_job(resources)]["Properties"]["StateMachineName"]
+    token_grants = {role: s for role, statements in _statements_by_role(resources).items() for s in statements
+                    if any(a.startswith("states:SendTask") for a in _as_list(s["Action"]))}
+    assert {role: sorted(_as_list(s["Action"])) for role, s in token_grants.items()} == {
+        _role_of(resources, "PipelineWebhook"): ["states:SendTaskSuccess"],
+        _role_of(resources, "PipelineAwaitWebhook"): ["states:SendTaskSuccess"],
+        _sfn_role_of(resources, "PipelinePoller"): ["states:SendTaskFailure", "states:SendTaskHeartbeat",
+                                                    "states:SendTaskSuccess"]}
+    for statement in token_grants.values():
         assert _render(statement["Resource"]).endswith(f":stateMachine:{name}"), statement
+
+
+def test_the_job_may_start_only_its_poller_and_the_poller_only_itself(resources: Resources) -> None:
+    starts = {role: s["Resource"] for role, statements in _statements_by_role(resources).items() for s in statements
+              if "states:StartExecution" in _as_list(s["Action"])}
+    poller_name = resources[_logical_id(resources, "PipelinePoller", "AWS::StepFunctions::StateMachine")][
+        "Properties"]["StateMachineName"]
+    assert starts[_sfn_role_of(resources, "PipelineJob")] == {
+        "Ref": _logical_id(resources, "PipelinePoller", "AWS::StepFunctions::StateMachine")}
+    assert _render(starts[_sfn_role_of(resources, "PipelinePoller")]).endswith(f":stateMachine:{poller_name}")
+    assert starts[_role_of(resources, "PipelineStartJob")] == {"Ref": _job(resources)}
 
 
 def test_webhook_stage_is_throttled(resources: Resources) -> None:
@@ -169,6 +184,16 @@ def test_iam5_accepts_only_xray_and_object_prefix_wildcards(resources: Resources
 # --- helpers -------------------------------------------------------------------------------------------------------
 def _of_type(resources: Resources, type_: str) -> dict[str, dict[str, Any]]:
     return {lid: r.get("Properties", {}) for lid, r in resources.items() if r["Type"] == type_}
+
+
+def _job(resources: Resources) -> str:
+    return _logical_id(resources, "PipelineJob", "AWS::StepFunctions::StateMachine")
+
+
+def _sfn_role_of(resources: Resources, prefix: str) -> str:
+    """The role of a state machine (CDK names it `<prefix>Role<hex>`)."""
+    role = resources[_logical_id(resources, prefix, "AWS::StepFunctions::StateMachine")]["Properties"]["RoleArn"]
+    return str(role["Fn::GetAtt"][0])
 
 
 def _one(resources: Resources, type_: str) -> str:

@@ -23,12 +23,13 @@ def _template(s: Synthesized) -> dict[str, Any]:
 
 def test_template_has_the_architecture(synthesized: Synthesized) -> None:
     t = Template.from_stack(synthesized.stack)
-    t.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+    t.resource_count_is("AWS::StepFunctions::StateMachine", 2)  # the job and its poller
     t.resource_count_is("AWS::ApiGateway::RestApi", 1)
     t.resource_count_is("AWS::DynamoDB::Table", 1)  # jobs, and the TASK items where tokens meet webhooks
     t.resource_count_is("AWS::SecretsManager::Secret", 2)
     t.resource_count_is("AWS::Lambda::Function", 8 + 1)  # ours (with the face detector) + CDK's notification handler
     t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD"})
+    t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "EXPRESS"})
     t.has_resource_properties("AWS::ApiGateway::Method",
                               {"HttpMethod": "POST", "RequestValidatorId": Match.any_value()})
     throttled = Match.object_like({"ThrottlingRateLimit": Match.any_value(), "ThrottlingBurstLimit": Match.any_value()})
@@ -50,20 +51,24 @@ def test_buckets_are_private_encrypted_and_tls_only(synthesized: Synthesized) ->
     assert '"aws:SecureTransport": "false"' in policies
 
 
-def test_state_machine_reads_as_the_architecture(synthesized: Synthesized) -> None:
-    definition = _definition(synthesized)
-    states = definition["States"]
-    assert definition["StartAt"] == "Race: webhook vs polling"
-    race = states["Race: webhook vs polling"]
-    assert race["Type"] == "Parallel"
-    poll, webhook = race["Branches"]
-    assert poll["States"]["Wait polling_interval"]["SecondsPath"] == "$.poll.interval_seconds"
-    assert webhook["States"]["Wait for webhook"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
-    assert "TimeoutSeconds" in webhook["States"]["Wait for webhook"]
-    assert {c["ErrorEquals"][0] for c in race["Catch"]} == {"TaskFinished", "States.ALL"}
-    assert definition["TimeoutSeconds"] == 3600
-    for name in ("Finalize", "Record failure", "Swap succeeded?", "Job failed", "Done"):
-        assert name in states
+def test_state_machines_read_as_the_architecture(synthesized: Synthesized) -> None:
+    job, poller = _definition(synthesized, "STANDARD"), _definition(synthesized, "EXPRESS")
+    assert job["StartAt"] == "Wait for the vendor task"
+    wait = job["States"]["Wait for the vendor task"]
+    assert wait["Resource"].endswith("states:startExecution.waitForTaskToken") and "TimeoutSeconds" in wait
+    assert wait["Parameters"]["Input"]["token.$"] == "$$.Task.Token"
+    assert [c["ErrorEquals"] for c in wait["Catch"]] == [["States.ALL"]]
+    assert job["TimeoutSeconds"] == 3600
+    assert set(job["States"]) == {"Wait for the vendor task", "Finalize", "Record failure", "Job failed"}
+    assert job["States"]["Finalize"]["End"] is True  # two transitions for a job that succeeds
+    assert set(job["States"]) & set(poller["States"]) == set()  # polling costs Express seconds, not transitions
+    states = poller["States"]
+    assert poller["StartAt"] == "Store token for the webhook"
+    assert states["Wait polling_interval"]["SecondsPath"] == "$.poll.interval_seconds"
+    assert states["Check task status"]["Next"] == "Task finished?"
+    assert states["Signal the job"]["Resource"].endswith("aws-sdk:sfn:sendTaskSuccess")
+    assert states["Hand over to a fresh poller"]["Resource"].endswith("aws-sdk:sfn:startExecution")
+    assert {"Ended by the webhook", "Ended by polling", "The webhook was first", "Handed over"} <= set(states)
 
 
 def test_no_secret_values_in_template_or_environment(synthesized: Synthesized) -> None:
@@ -78,7 +83,7 @@ def test_task_token_calls_are_scoped_to_the_state_machine(synthesized: Synthesiz
     policies = Template.from_stack(synthesized.stack).find_resources("AWS::IAM::Policy")
     token_statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]
                         if "states:SendTaskSuccess" in _as_list(s["Action"])]
-    assert len(token_statements) == 2
+    assert len(token_statements) == 3  # the webhook, the token store and the poller
     for statement in token_statements:
         assert "stateMachine" in json.dumps(statement["Resource"])
 
@@ -96,8 +101,9 @@ def test_cfn_lint_reports_no_errors(synthesized: Synthesized) -> None:
     assert result.returncode in (0, 4), result.stdout + result.stderr  # 4: warnings only
 
 
-def _definition(s: Synthesized) -> dict[str, Any]:
-    sm = next(r for r in _template(s)["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+def _definition(s: Synthesized, kind: str) -> dict[str, Any]:
+    sm = next(r for r in _template(s)["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+              and r["Properties"]["StateMachineType"] == kind)
     parts = sm["Properties"]["DefinitionString"]["Fn::Join"][1]
     # Tokens (Refs, GetAtts) only occur inside string literals of the definition.
     return dict(json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts)))

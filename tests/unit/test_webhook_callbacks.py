@@ -135,16 +135,32 @@ def test_token_first_then_the_webhook_signals_and_repeats_change_nothing(stack: 
 
 def test_webhook_first_is_kept_for_the_token_which_then_signals(stack: Stack, callbacks: Callbacks) -> None:
     token = stack.waiting_task("t-webhook-first")
-    assert callbacks.on_webhook("t-webhook-first", "error", "msg_1") == "waiting_for_token"
-    assert callbacks.on_webhook("t-webhook-first", "error", "msg_1") == "duplicate"  # not accepted twice
+    assert callbacks.on_webhook("t-webhook-first", "success", "msg_1") == "waiting_for_token"
+    assert callbacks.on_webhook("t-webhook-first", "success", "msg_1") == "duplicate"  # not accepted twice
     assert stack.execution("t-webhook-first", timeout=0.2)["status"] == "RUNNING"
 
     assert callbacks.register_token("t-webhook-first", token) is True
 
     execution = stack.execution("t-webhook-first")
     assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["output"]) == {"task_id": "t-webhook-first", "task_status": "error",
+    assert json.loads(execution["output"]) == {"task_id": "t-webhook-first", "task_status": "success",
                                                "via": "webhook arrived before the token"}
+
+
+def test_a_failure_delivery_is_recorded_but_left_to_the_poller(stack: Stack, callbacks: Callbacks) -> None:
+    # The poller reads the engine code from the API and fails the job with it; the webhook's body has none.
+    before_token = stack.waiting_task("t-failed-early")
+    assert callbacks.on_webhook("t-failed-early", "error", "msg_1") == "left_to_poller"
+    assert callbacks.register_token("t-failed-early", before_token) is False
+    after_token = stack.waiting_task("t-failed-late")
+    assert callbacks.register_token("t-failed-late", after_token) is False
+    assert callbacks.on_webhook("t-failed-late", "error", "msg_2") == "left_to_poller"
+    assert callbacks.on_webhook("t-failed-late", "error", "msg_2") == "duplicate"
+
+    for task in ("t-failed-early", "t-failed-late"):
+        assert stack.execution(task, timeout=0.2)["status"] == "RUNNING"
+        item = stack.task_item(task)
+        assert item is not None and item["webhook_status"] == "error"
 
 
 def test_unknown_tasks_and_running_statuses_record_nothing(stack: Stack, callbacks: Callbacks) -> None:
