@@ -21,9 +21,23 @@ NAME, TITLE = "coldstart", "3 Cold start"
 TARGET_SECONDS = 0.300
 MARK = "--bench-import-starts-here--"
 # -S: no site processing, so no .pth hooks of the dev environment (an editable install's import finder...);
-# the import path is the bundle, then the environment's site-packages for boto3 (as the runtime provides it).
+# the import path is the bundle, then what the Lambda runtime provides, taken from this environment.
 PYTHON = [sys.executable, "-I", "-S"]
-SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+# The python3.11 runtime's own packages: nothing else of the dev environment (requests, say) may be found, or a
+# handler would import what it cannot import on Lambda (the X-Ray SDK patches requests when it finds it).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+def runtime_site(root: Path) -> Path:
+    """A directory of links to this environment's copies of the runtime's packages (made once per bundle dir)."""
+    site = root / "lambda-runtime-site"
+    site.mkdir(exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        link = site / name
+        if not link.exists():
+            link.symlink_to(SITE_PACKAGES / name)
+    return site
 IMPORT_CODE = (
     "import importlib, sys, time; sys.path[:0] = [{bundle!r}, {site!r}]; print({mark!r}, file=sys.stderr, "
     "flush=True); t, c = time.perf_counter(), time.process_time(); importlib.import_module({module!r}); "
@@ -41,6 +55,7 @@ class Node:
 def run(ctx: BenchContext) -> SectionResult:
     result = SectionResult(NAME, TITLE)
     bundle, repeats = ctx.bundle_dir(), (1 if ctx.smoke else 7)
+    site = runtime_site(bundle.parent)
     functions = lambda_functions(ctx.template())
     bundles = {module: ctx.bundle_dir(asset_of(module.split(".")[0])) for module, _ in functions}
     envs = {module: _lambda_env(module, env_vars, bundles[module]) for module, env_vars in functions}
@@ -49,11 +64,12 @@ def run(ctx: BenchContext) -> SectionResult:
     for _ in range(repeats):  # round robin, so that a busy moment of a shared machine hits every handler alike
         bare.append(_wall([*PYTHON, "-c", "pass"], bundle, _lambda_env("bench", {}, bundle)))
         for module, env in envs.items():
-            runs[module].append(_import_once(module, bundles[module], env))
+            runs[module].append(_import_once(module, bundles[module], site, env))
     baseline = median(bare)
     for module, env in envs.items():
         wall, cpu, process = (median([r[i] for r in runs[module]]) for i in range(3))
-        slowest = ", ".join(f"{name} {ms(us / 1e6)}" for name, us in slowest_imports(module, bundles[module], env))
+        slowest = ", ".join(f"{name} {ms(us / 1e6)}"
+                            for name, us in slowest_imports(module, bundles[module], site, env))
         result.add(f"{module}: import CPU / wall", f"{ms(cpu)} / {ms(wall)}",
                    f"{ms(baseline)} bare interpreter; this one {ms(process)}", f"{process / baseline:.1f}x",
                    Target(f"CPU <= {TARGET_SECONDS * 1000:.0f} ms", cpu <= TARGET_SECONDS,
@@ -64,8 +80,9 @@ def run(ctx: BenchContext) -> SectionResult:
     result.notes[:0] = [
         f"Bundle {bundle.name} (the face detector's own: {detector_bundle}; compiled, hash-checked .pyc), "
         f"interpreter {sys.executable} -I -S (no .pth hooks of "
-        "the dev environment), sys.path = the bundle, then site-packages for boto3/botocore (the Lambda runtime "
-        "provides them, the bundle does not). Handlers and the bare baseline run round robin. "
+        "the dev environment), sys.path = the bundle, then links to this environment's copies of what the Lambda "
+        f"runtime provides and the bundle does not ({', '.join(RUNTIME_PACKAGES)}), and nothing else. Handlers "
+        "and the bare baseline run round robin. "
         "Environment: the function's variables from the template plus the Lambda runtime's (AWS_LAMBDA_FUNCTION_NAME, "
         "AWS_EXECUTION_ENV ...), so Powertools' Tracer starts the X-Ray SDK as it does on Lambda.",
         f"Import CPU / wall = process_time / perf_counter around importlib.import_module in the fresh interpreter, "
@@ -99,9 +116,9 @@ def _lambda_env(module: str, variables: dict[str, Any], bundle: Path) -> dict[st
             "AWS_SESSION_TOKEN": "testing", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}
 
 
-def _import_once(module: str, bundle: Path, env: dict[str, str]) -> tuple[float, float, float]:
+def _import_once(module: str, bundle: Path, site: Path, env: dict[str, str]) -> tuple[float, float, float]:
     """(import wall, import CPU, whole process wall) of one fresh interpreter."""
-    code = IMPORT_CODE.format(bundle=str(bundle), site=SITE_PACKAGES, mark=MARK, module=module)
+    code = IMPORT_CODE.format(bundle=str(bundle), site=str(site), mark=MARK, module=module)
     started = time.perf_counter()
     done = subprocess.run([*PYTHON, "-c", code], cwd=bundle, env=env, capture_output=True, text=True,
                           check=True, timeout=120)
@@ -116,8 +133,9 @@ def _wall(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def slowest_imports(module: str, bundle: Path, env: dict[str, str], top: int = 3) -> list[tuple[str, int]]:
-    code = IMPORT_CODE.format(bundle=str(bundle), site=SITE_PACKAGES, mark=MARK, module=module)
+def slowest_imports(module: str, bundle: Path, site: Path, env: dict[str, str],
+                    top: int = 3) -> list[tuple[str, int]]:
+    code = IMPORT_CODE.format(bundle=str(bundle), site=str(site), mark=MARK, module=module)
     done = subprocess.run([*PYTHON, "-X", "importtime", "-c", code], cwd=bundle, env=env,
                           capture_output=True, text=True, check=True, timeout=120)
     lines = done.stderr.split(MARK, 1)[-1].splitlines()
