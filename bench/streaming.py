@@ -44,7 +44,7 @@ DIRECTIONS = (("upload", "S3 -> File API PUT"), ("download", "result URL -> S3")
 
 def run(ctx: BenchContext) -> SectionResult:
     result = SectionResult(NAME, TITLE)
-    size, rounds = (SMOKE_SIZE, 1) if ctx.smoke else (FULL_SIZE, 3)
+    size, rounds = (SMOKE_SIZE, 1) if ctx.smoke else (FULL_SIZE, 5)
     blob = _make_video_blob(ctx.workdir / "big-video.mp4", size)
     with _moto_in_its_own_process() as moto_url, _emulator_in_its_own_process(ctx.workdir) as emulator:
         s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
