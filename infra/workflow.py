@@ -35,11 +35,11 @@ TRANSIENT_ERRORS = ["VendorUnavailable", "TaskStillRunning"]
 # A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat; so is
 # storing the token.
 POLL_TIMEOUTS = ["States.Timeout", "Sandbox.Timedout"]
-# SendTaskSuccess/Failure on a token that was already used (the webhook was first) or whose job ended.
 # Lambda's own faults, retried briefly inside the poller (CDK's default retry would take up to two minutes).
 LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"]
 SFN_TRANSIENT_ERRORS = ["Sfn.SdkClientException", "Sfn.ThrottlingException"]
+# SendTask* on a token that was already used (the webhook was first) or whose job ended (stopped, timed out).
 TOKEN_SPENT = ["Sfn.TaskTimedOutException", "Sfn.InvalidTokenException", "Sfn.TaskDoesNotExistException"]
 POLL_LIMIT = "PollLimitReached"
 POLLER_FAILED = "PollerFailed"
@@ -114,27 +114,30 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
     wait = sfn.Wait(scope, "Wait polling_interval", time=sfn.WaitTime.seconds_path("$.poll.interval_seconds"))
     check = _check(scope, fns.check_status)
     check.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
-    still_waiting = _heartbeat(scope, arns.job)
-    decide = (
-        sfn.Choice(scope, "Task finished?")
-        .when(sfn.Condition.and_(sfn.Condition.boolean_equals("$.poll.final", True),
-                                 sfn.Condition.string_equals("$.poll.status", "success")), _signal_job(scope, arns.job))
-        .when(sfn.Condition.boolean_equals("$.poll.final", True),
-              sfn.Pass(scope, "Vendor task failed", input_path="$.poll.vendor_error", result_path="$.error")
-              .next(fail_job))
-        .when(sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
-              _poll_limit(scope, max_polls, fail_job))
-        .when(sfn.Condition.boolean_equals("$.poll.hand_over", True), _hand_over(scope, arns.poller))
-        .otherwise(wait)
-    )
     already = (
         sfn.Choice(scope, "Webhook already in?")
         .when(sfn.Condition.boolean_equals("$.registration.signalled", True),
               sfn.Succeed(scope, "Ended by the webhook"))
         .otherwise(wait)
     )
-    wait.next(still_waiting).next(check).next(decide)
+    wait.next(_heartbeat(scope, arns.job)).next(check).next(_decide(scope, arns, max_polls, fail_job, wait))
     return register.next(already)
+
+
+def _decide(scope: Construct, arns: StateMachineArns, max_polls: int, fail_job: sfn.IChainable,
+            wait: sfn.Wait) -> sfn.Choice:
+    final = sfn.Condition.boolean_equals("$.poll.final", True)
+    return (
+        sfn.Choice(scope, "Task finished?")
+        .when(sfn.Condition.and_(final, sfn.Condition.string_equals("$.poll.status", "success")),
+              _signal_job(scope, arns.job))
+        .when(final, sfn.Pass(scope, "Vendor task failed", input_path="$.poll.vendor_error", result_path="$.error")
+              .next(fail_job))
+        .when(sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
+              _poll_limit(scope, max_polls, fail_job))
+        .when(sfn.Condition.boolean_equals("$.poll.hand_over", True), _hand_over(scope, arns.poller))
+        .otherwise(wait)
+    )
 
 
 def _heartbeat(scope: Construct, job_arn: str) -> tasks.CallAwsService:
