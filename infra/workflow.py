@@ -35,6 +35,11 @@ TRANSIENT_ERRORS = ["VendorUnavailable", "TaskStillRunning"]
 # A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat; so is
 # storing the token.
 POLL_TIMEOUTS = ["States.Timeout", "Sandbox.Timedout"]
+# A function's own AWS call refused after botocore's retries (throttled DynamoDB, Secrets Manager or SendTaskSuccess;
+# the errorType is botocore's class: ClientError, or the error code where the service models it). Both poller
+# functions are safe to repeat: storing the token again re-signals at most a spent token; a check only reads.
+AWS_CALL_REFUSED = ["ClientError", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                    "InternalServerError", "InternalServiceError"]
 # Lambda's own faults, retried briefly inside the poller (CDK's default retry would take up to two minutes).
 LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"]
@@ -109,7 +114,7 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
         payload_response_only=True, result_path="$.registration", retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(Duration.seconds(30)),
     )
-    _retry_briefly(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS)
+    _retry_briefly(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED)
     register.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
     wait = sfn.Wait(scope, "Wait polling_interval", time=sfn.WaitTime.seconds_path("$.poll.interval_seconds"))
     check = _check(scope, fns.check_status)
@@ -168,7 +173,7 @@ def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInv
     )
     # Brief retries: the poller lives at most 5 minutes. (A vendor 429/5xx is not an error here: check_status
     # answers "not final" and the next poll is the retry.)
-    _retry_briefly(check, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS)
+    _retry_briefly(check, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED)
     return check
 
 

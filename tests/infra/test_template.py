@@ -66,6 +66,8 @@ def test_state_machines_read_as_the_architecture(synthesized: Synthesized) -> No
     assert poller["StartAt"] == "Store token for the webhook"
     assert states["Wait polling_interval"]["SecondsPath"] == "$.poll.interval_seconds"
     assert states["Check task status"]["Next"] == "Task finished?"
+    for name in ("Store token for the webhook", "Check task status"):  # refused AWS calls are retried, not fatal
+        assert any("ClientError" in r["ErrorEquals"] for r in states[name]["Retry"]), name
     assert states["Signal the job"]["Resource"].endswith("aws-sdk:sfn:sendTaskSuccess")
     assert states["Hand over to a fresh poller"]["Resource"].endswith("aws-sdk:sfn:startExecution")
     assert {"Ended by the webhook", "Ended by polling", "The webhook was first", "Handed over"} <= set(states)
