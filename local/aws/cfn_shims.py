@@ -29,54 +29,36 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.dynamodb.models.table import Table
 
 from local.aws import cfn_models
+from local.aws.patches import Patches
 
 _PHYSICAL_ID = "physical_resource_id"  # moto bug: Ref to a Deployment returns the object, not its id
-_saved: dict[str, Any] = {}
+_patches = Patches()
 _responses: list[dict[str, Any]] = []
 _responses_lock = threading.Lock()
 
 
 def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
-    if _saved:
+    if _patches.applied:
         return
     import moto.stepfunctions.models as sfn_models
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    _saved.update(
-        deployment_id=Deployment.__dict__.get(_PHYSICAL_ID),
-        sfn_backends=sfn_models.stepfunctions_backends,
-        custom_threading=custom_model.threading,
-        custom_settings=custom_model.settings,
-        process_cfn_response=CloudFormationResponse.process_cfn_response,
-        table_create=Table.__dict__["create_from_cloudformation_json"],
-    )
-    setattr(Deployment, _PHYSICAL_ID, property(lambda self: self.id))
-    setattr(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)  # noqa: B010
-    custom_model.threading = types.SimpleNamespace(Thread=_SynchronousInvocation)  # type: ignore[assignment]
+    _patches.apply(Deployment, _PHYSICAL_ID, property(lambda self: self.id))
+    _patches.apply(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)
+    _patches.apply(custom_model, "threading", types.SimpleNamespace(Thread=_SynchronousInvocation))
     # The provider answers from this host; also spares moto's Docker host probe (it shells out to curl).
-    custom_model.settings = types.SimpleNamespace(  # type: ignore[assignment]
-        moto_server_host=lambda: "http://127.0.0.1", moto_server_port=moto_settings.moto_server_port)
-    CloudFormationResponse.process_cfn_response = _process_cfn_response  # type: ignore[method-assign]
-    Table.create_from_cloudformation_json = classmethod(_create_table_with_ttl)  # type: ignore[method-assign,assignment]
+    _patches.apply(custom_model, "settings", types.SimpleNamespace(
+        moto_server_host=lambda: "http://127.0.0.1", moto_server_port=moto_settings.moto_server_port))
+    _patches.apply(CloudFormationResponse, "process_cfn_response", _process_cfn_response)
+    _patches.apply(Table, "create_from_cloudformation_json", classmethod(_create_table_with_ttl))
     _clear_model_caches()
 
 
 def uninstall() -> None:
-    if not _saved:
+    if not _patches.applied:
         return
-    import moto.stepfunctions.models as sfn_models
-
-    if _saved["deployment_id"] is None:
-        delattr(Deployment, _PHYSICAL_ID)
-    else:
-        setattr(Deployment, _PHYSICAL_ID, _saved["deployment_id"])
-    sfn_models.stepfunctions_backends = _saved["sfn_backends"]
-    custom_model.threading = _saved["custom_threading"]
-    custom_model.settings = _saved["custom_settings"]
-    CloudFormationResponse.process_cfn_response = _saved["process_cfn_response"]  # type: ignore[method-assign]
-    Table.create_from_cloudformation_json = _saved["table_create"]  # type: ignore[method-assign]
-    _saved.clear()
+    _patches.undo()
     with _responses_lock:
         _responses.clear()
     _clear_model_caches()
@@ -104,8 +86,8 @@ def _clear_model_caches() -> None:
 
 def _create_table_with_ttl(cls: type[Table], resource_name: str, cloudformation_json: dict[str, Any],
                            account_id: str, region_name: str, **kwargs: Any) -> Table:
-    table = _saved["table_create"].__func__(cls, resource_name, cloudformation_json, account_id, region_name,
-                                            **kwargs)
+    table: Table = _patches.original(Table, "create_from_cloudformation_json").__func__(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     ttl = cloudformation_json["Properties"].get("TimeToLiveSpecification")
     if ttl and str(ttl.get("Enabled")).lower() == "true":
         table.ttl = {"TimeToLiveStatus": "ENABLED", "AttributeName": ttl["AttributeName"]}

@@ -14,25 +14,23 @@ from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
 
+from local.aws.patches import Patches
+
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
 _lock = threading.Lock()
-_saved: dict[str, Callable[..., Any]] = {}
+_patches = Patches()
 
 
 def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
-    if _saved:
+    if _patches.applied:
         return
     for name in WRITES:
-        original = getattr(DynamoHandler, name)
-        _saved[name] = original
-        setattr(DynamoHandler, name, _serialized(original))
+        _patches.apply(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
 
 
 def uninstall() -> None:
-    for name, original in _saved.items():
-        setattr(DynamoHandler, name, original)
-    _saved.clear()
+    _patches.undo()
 
 
 def _serialized(handler: Callable[..., Any]) -> Callable[..., Any]:

@@ -20,28 +20,23 @@ from moto.events.models import Rule, events_backends
 from moto.events.utils import EventTemplateParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
+from local.aws.patches import Patches
+
 LOG = logging.getLogger(__name__)
-_saved: dict[str, Any] = {}
+_patches = Patches()
 
 
 def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
-    if _saved:
+    if _patches.applied:
         return
-    _saved.update(send=Rule.send_to_targets, terminated=BaseExecutionWorkerCommunication.terminated,
-                  start=Execution.start)
-    Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
-    BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
-    Execution.start = _start  # type: ignore[method-assign]
+    _patches.apply(Rule, "send_to_targets", _send_to_targets)
+    _patches.apply(BaseExecutionWorkerCommunication, "terminated", _terminated)
+    _patches.apply(Execution, "start", _start)
 
 
 def uninstall() -> None:
-    if not _saved:
-        return
-    Rule.send_to_targets = _saved["send"]  # type: ignore[method-assign]
-    BaseExecutionWorkerCommunication.terminated = _saved["terminated"]  # type: ignore[method-assign]
-    Execution.start = _saved["start"]  # type: ignore[method-assign]
-    _saved.clear()
+    _patches.undo()
 
 
 def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
@@ -53,7 +48,7 @@ def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = Tr
     if others:
         rule = copy.copy(self)
         rule.targets = others
-        _saved["send"](rule, original_event, transform_input)
+        _patches.original(Rule, "send_to_targets")(rule, original_event, transform_input)
 
 
 def _aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
@@ -90,12 +85,12 @@ def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None
 
 
 def _start(self: Execution) -> None:
-    _saved["start"](self)
+    _patches.original(Execution, "start")(self)
     _publish_status(self)
 
 
 def _terminated(self: BaseExecutionWorkerCommunication) -> None:
-    _saved["terminated"](self)
+    _patches.original(BaseExecutionWorkerCommunication, "terminated")(self)
     _publish_status(self.execution)
 
 

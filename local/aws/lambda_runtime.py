@@ -33,6 +33,7 @@ from moto.s3 import notifications as s3_notifications
 
 from local.aws.lambda_async import AsyncInvoker
 from local.aws.lambda_pool import FunctionConfig, WorkerPool
+from local.aws.patches import Patches
 from local.aws.server import FAKE_CREDENTIALS
 
 LogListener = Callable[[str, str], None]  # (function name, line)
@@ -64,7 +65,7 @@ class LambdaRuntime:
         self._listeners: list[LogListener] = []
         self._async = AsyncInvoker(self.run_with_id, endpoint_url, retry_errors=retry_async_errors,
                                    retry_delays=async_retry_delays, log=self._emit) if async_invocations else None
-        self._saved: dict[str, Any] = {}
+        self._patches = Patches()
 
     # --- observation -------------------------------------------------------------------------------------
     @property
@@ -89,22 +90,16 @@ class LambdaRuntime:
         if _active is not None and _active is not self:
             raise RuntimeError("another LambdaRuntime is installed")
         _active = self
-        self._saved = {"invoke_lambda": LambdaFunction._invoke_lambda, "invoke": LambdaFunction.invoke,
-                       "s3_invoke": s3_notifications._invoke_awslambda}
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
-        LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
-        s3_notifications._invoke_awslambda = _s3_notification
+        self._patches.apply(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+        self._patches.apply(LambdaFunction, "invoke", _invoke)
+        self._patches.apply(s3_notifications, "_invoke_awslambda", _s3_notification)
         return self
 
     def shutdown(self) -> None:
         global _active
         if self._async:
             self._async.shutdown()
-        if self._saved:
-            LambdaFunction._invoke_lambda = self._saved["invoke_lambda"]  # type: ignore[method-assign]
-            LambdaFunction.invoke = self._saved["invoke"]  # type: ignore[method-assign]
-            s3_notifications._invoke_awslambda = self._saved["s3_invoke"]
-            self._saved = {}
+        self._patches.undo()
         if _active is self:
             _active = None
         with self._pools_lock:

@@ -45,32 +45,28 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-_saved: dict[tuple[type, str], Any] = {}
+from local.aws.patches import Patches
+
+_patches = Patches()
 _spending = threading.Lock()  # one SendTask* call at a time decides whether a token is still open
 _SPENT = "_local_spent_tokens"  # set on a CallbackPoolManager: tokens whose task was closed
 
 
 def install() -> None:
-    """Idempotent; `uninstall()` restores moto."""
-    if _saved:
+    """Idempotent; `uninstall()` restores moto. Each replacement wraps the method it found (inherited or own)."""
+    if _patches.applied:
         return
     for cls in (StateTaskServiceSfn, StateTaskServiceAwsSdk):
-        _patch(cls, "_normalise_parameters", _camel_case_for_sfn(cls._normalise_parameters))
-    _patch(StateTaskServiceCallback, "_from_error", _heartbeat_timeout(StateTaskServiceCallback._from_error))
-    _patch(CallbackPoolManager, "notify", _single_use(CallbackPoolManager.notify))
-    _patch(CallbackPoolManager, "heartbeat", _until_spent(CallbackPoolManager.heartbeat))
-    _patch(StepFunctionsParserBackend, "_get_executions", _started_only(StepFunctionsParserBackend._get_executions))
+        _patches.apply(cls, "_normalise_parameters", _camel_case_for_sfn(cls._normalise_parameters))
+    _patches.apply(StateTaskServiceCallback, "_from_error", _heartbeat_timeout(StateTaskServiceCallback._from_error))
+    _patches.apply(CallbackPoolManager, "notify", _single_use(CallbackPoolManager.notify))
+    _patches.apply(CallbackPoolManager, "heartbeat", _until_spent(CallbackPoolManager.heartbeat))
+    _patches.apply(StepFunctionsParserBackend, "_get_executions",
+                   _started_only(StepFunctionsParserBackend._get_executions))
 
 
 def uninstall() -> None:
-    for (cls, name), original in _saved.items():
-        setattr(cls, name, original)
-    _saved.clear()
-
-
-def _patch(cls: type, name: str, replacement: Any) -> None:
-    _saved[(cls, name)] = cls.__dict__[name] if name in cls.__dict__ else getattr(cls, name)
-    setattr(cls, name, replacement)
+    _patches.undo()
 
 
 def _camel_case_for_sfn(normalise: Any) -> Any:

@@ -27,25 +27,30 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryC
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.backend.execution_worker_comm import ExecutionWorkerCommunication
 
+from local.aws.patches import Patches
+
 _CLOSED = "_local_history_closed"  # set on an aborted execution's EventManager
-_saved: dict[str, Any] = {}
+_patches = Patches()
 
 
 def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
-    if _saved:
+    if _patches.applied:
         return
-    _saved.update(stop=Execution.stop, add_event=EventManager.add_event)
-    Execution.stop = _stop  # type: ignore[method-assign]
-    EventManager.add_event = _add_event  # type: ignore[method-assign]
+    _patches.apply(Execution, "stop", _stop)
+    _patches.apply(EventManager, "add_event", _add_event)
 
 
 def uninstall() -> None:
-    if not _saved:
-        return
-    Execution.stop = _saved["stop"]  # type: ignore[method-assign]
-    EventManager.add_event = _saved["add_event"]  # type: ignore[method-assign]
-    _saved.clear()
+    _patches.undo()
+
+
+def _moto_stop(execution: Execution, stop_date: datetime.datetime, error: str | None, cause: str | None) -> None:
+    _patches.original(Execution, "stop")(execution, stop_date, error, cause)
+
+
+def _moto_add_event(manager: EventManager, *args: Any, **kwargs: Any) -> int:
+    return int(_patches.original(EventManager, "add_event")(manager, *args, **kwargs))
 
 
 class _AlreadyEnded(ExecutionWorkerCommunication):
@@ -59,7 +64,7 @@ def _stop(self: Execution, stop_date: datetime.datetime, error: str | None, caus
     worker = self.exec_worker
     env: Environment | None = worker.env if worker else None
     if worker is None or env is None:  # the worker thread has not set up yet: moto's own behaviour
-        _saved["stop"](self, stop_date, error, cause)
+        _moto_stop(self, stop_date, error, cause)
         return
     # Under the state lock nothing else changes the program's state: it cannot end on its own in between, and
     # the states that unwind after the stop cannot turn it into an error before the status is reflected.
@@ -68,7 +73,7 @@ def _stop(self: Execution, stop_date: datetime.datetime, error: str | None, caus
             return
         ended = worker._execution_communication
         worker._execution_communication = _AlreadyEnded()  # type: ignore[misc]  # Final in moto, set once there
-        _saved["stop"](self, stop_date, error, cause)  # ProgramStopped in every frame; Wait states wake up
+        _moto_stop(self, stop_date, error, cause)  # ProgramStopped in every frame; Wait states wake up
         _close_history(env, error, cause)
         ended.terminated()  # ABORTED with its stop date, and the status-change event
     _interrupt_callbacks(env)
@@ -81,8 +86,8 @@ def _close_history(env: Environment, error: str | None, cause: str | None) -> No
     if cause:
         details["cause"] = cause
     event_details: Any = {"executionAbortedEventDetails": details}  # EventDetails: one key of many, like moto's
-    _saved["add_event"](env.event_manager, context=EventHistoryContext.of_program_start(),
-                        event_type=HistoryEventType.ExecutionAborted, event_details=event_details)
+    _moto_add_event(env.event_manager, context=EventHistoryContext.of_program_start(),
+                    event_type=HistoryEventType.ExecutionAborted, event_details=event_details)
     setattr(env.event_manager, _CLOSED, True)
 
 
@@ -95,5 +100,4 @@ def _interrupt_callbacks(env: Environment) -> None:
 def _add_event(self: EventManager, context: EventHistoryContext, *args: Any, **kwargs: Any) -> int:
     if getattr(self, _CLOSED, False):
         return context.last_published_event_id
-    event_id: int = _saved["add_event"](self, context, *args, **kwargs)
-    return event_id
+    return _moto_add_event(self, context, *args, **kwargs)

@@ -23,8 +23,10 @@ from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.callback import callback
 
+from local.aws.patches import Patches
+
 _scale = 1.0
-_originals: dict[str, Any] = {}
+_patches = Patches()
 
 
 def set_time_scale(scale: float) -> None:
@@ -68,29 +70,14 @@ def _scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> No
 
 def install() -> None:
     """Idempotent. The scale stays 1.0 (real time) until `set_time_scale` is called."""
-    if _originals:
+    if _patches.applied:
         return
-    _originals.update(
-        wait_interval=WaitFunction._wait_interval,
-        execute_state_threading=execute_state.threading,
-        callback_event=callback.Event,
-        program_threading=program.threading,
-        retrier_time=retrier_decl.time,
-    )
-    WaitFunction._wait_interval = _scaled_wait_interval  # type: ignore[method-assign]
-    execute_state.threading = types.SimpleNamespace(Event=ScaledEvent)  # type: ignore[assignment]
-    callback.Event = ScaledEvent  # type: ignore[misc]
-    program.threading = types.SimpleNamespace(Thread=_ScaledJoinThread)  # type: ignore[assignment]
-    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(seconds)))  # type: ignore[assignment]
+    _patches.apply(WaitFunction, "_wait_interval", _scaled_wait_interval)
+    _patches.apply(execute_state, "threading", types.SimpleNamespace(Event=ScaledEvent))
+    _patches.apply(callback, "Event", ScaledEvent)
+    _patches.apply(program, "threading", types.SimpleNamespace(Thread=_ScaledJoinThread))
+    _patches.apply(retrier_decl, "time", types.SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(seconds))))
 
 
 def uninstall() -> None:
-    if not _originals:
-        return
-    WaitFunction._wait_interval = _originals["wait_interval"]  # type: ignore[method-assign]
-    execute_state.threading = _originals["execute_state_threading"]
-    callback.Event = _originals["callback_event"]  # type: ignore[misc]
-    program.threading = _originals["program_threading"]
-    retrier_decl.time = _originals["retrier_time"]
-    _originals.clear()
-    set_time_scale(1.0)
+    _patches.undo()
