@@ -255,9 +255,7 @@ def _measured_pollers(profiles: dict[str, PathProfile], batches: dict[str, list[
                      f"{statistics.mean(processing) * scale:g} s of vendor processing (tasks ending {phases} s into "
                      f"a {a.polling_interval:g} s interval)")
     return (f"Pollers measured (local seconds at time scale {scale:g}): {'; '.join(parts)}. A poller runs on to "
-            "its first round after the task's end: the model's interval/2 is the average over all phases. (Locally "
-            "moto accepts a spent token while the job still runs, so a webhook-path poller may poll once more "
-            "than on AWS.)")
+            "its first round after the task's end: the model's interval/2 is the average over all phases.")
 
 
 def _counts(p: PathProfile) -> str:

@@ -133,8 +133,7 @@ class JobDriver:
         finished = float(task["finished_at"])
         pollers = self.pipeline.poller_histories(job_id)
         poller_states = tuple(name for events in pollers for name in _entered(events))
-        # Who ended the wait, from the job's side: locally a poller may reach "Ended by polling" after the
-        # webhook was first (moto accepts a spent token while the job still runs; AWS refuses it).
+        # Who ended the wait, from the job's side (its history holds the signal that ended it).
         ended_by = self.pipeline.ended_by(job_id)
         return JobRun(job_id, path, task_id, finished, arrived, tuple(_entered(self.pipeline.history(job_id))),
                       poller_states, poller_states.count(POLL_CHECK),
