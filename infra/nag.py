@@ -39,7 +39,7 @@ def _functions(p: FaceSwapPipeline) -> None:
     for fn in (p.workflow_functions.check_status, p.workflow_functions.await_webhook, p.webhook):
         _function(fn, [], [])
     if p.face_detector is not None:
-        _function(p.face_detector, S3_READ_ACTIONS, [c.videos_prefix, c.faces_prefix])
+        _function(p.face_detector, [], [c.videos_prefix, c.faces_prefix])
 
 
 def _function(fn: lambda_.IFunction, s3_actions: list[str], s3_prefixes: list[str]) -> None:

@@ -125,8 +125,10 @@ class FaceSwapPipeline(Construct):
             # numpy's OpenBLAS starts a spinning thread per core at import (~150 ms of CPU here) for BLAS that the
             # Haar cascade never uses: one thread, so a cold start does not burn CPU the function pays for.
             environment={"OPENBLAS_NUM_THREADS": "1"}))
-        for prefix in (c.videos_prefix, c.faces_prefix):
-            s.bucket.grant_read(fn, f"{prefix}*")
+        # GetObject on the two prefixes, nothing else: it only reads objects the start function has found
+        # (grant_read would add the bucket-wide s3:List* and GetBucket*).
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[
+            s.bucket.arn_for_objects(f"{prefix}*") for prefix in (c.videos_prefix, c.faces_prefix)]))
         return fn
 
     def _connect_face_precheck(self, start: lambda_.Function, detector: lambda_.Function) -> None:

@@ -111,6 +111,14 @@ def test_secrets_are_read_only_by_who_needs_them(
     assert granted == {_role_of(resources, fn) for fn in readers}
 
 
+def test_the_face_detector_may_only_get_the_inputs(resources: Resources) -> None:
+    bucket = _logical_id(resources, "PipelineStorageMedia", "AWS::S3::Bucket")
+    (statement,) = [s for s in _statements_by_role(resources)[_role_of(resources, "PipelineDetectFaces")]
+                    if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
+    assert statement["Action"] == "s3:GetObject"  # no bucket-wide List*/GetBucket* as grant_read would give
+    assert sorted(map(_render, statement["Resource"])) == [f"<{bucket}.Arn>/faces/*", f"<{bucket}.Arn>/videos/*"]
+
+
 def test_only_the_start_function_may_invoke_the_face_detector_and_only_it(resources: Resources) -> None:
     detector = _logical_id(resources, "PipelineDetectFaces", "AWS::Lambda::Function")
     start_role = _role_of(resources, "PipelineStartJob")
