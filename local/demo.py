@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faceswap_cli.waiting import wait_ended_by
+from faceswap_cli.waiting import wait_ended_by, wait_signal
 from local.media import make_face_image, make_video
 from local.pipeline import TERMINAL, LocalPipeline
 from local.synth import synthesize
@@ -68,8 +68,8 @@ def _describe(event: dict[str, Any]) -> str | None:
     kind = event["type"]
     if "stateEnteredEventDetails" in event:
         return f"  → {event['stateEnteredEventDetails']['name']}"
-    if kind == "TaskSucceeded" and "waitForTaskToken" in json.dumps(event.get("taskSucceededEventDetails", {})):
-        signal = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+    signal = wait_signal(event)
+    if signal is not None:
         if wait_ended_by(signal) == "webhook":
             return "  ← webhook received and verified: the wait ends without waiting for the next poll"
         return f"  ← the poller saw the final status (poll {signal.get('count')}) and handed the token back"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faceswap_cli.waiting import wait_ended_by
+from faceswap_cli.waiting import wait_ended_by, wait_signal
 from local.aws.stack import LocalStack
 from local.emulator import Emulator, EmulatorConfig
 
@@ -169,12 +169,14 @@ class LocalPipeline:
         return [e["stateEnteredEventDetails"]["name"] for events in histories for e in events
                 if "stateEnteredEventDetails" in e]
 
+    def wait_signal(self, job_id: str) -> dict[str, Any] | None:
+        """The signal that ended the job's wait (None while it waits, or if it failed)."""
+        return next(filter(None, map(wait_signal, self.history(job_id))), None)
+
     def ended_by(self, job_id: str) -> str | None:
         """"webhook" or "polling": who handed the job its token back (None while it waits, or if it failed)."""
-        for event in self.history(job_id):
-            if event["type"] == "TaskSucceeded" and "startExecution" in event["taskSucceededEventDetails"]["resource"]:
-                return wait_ended_by(json.loads(event["taskSucceededEventDetails"].get("output") or "{}"))
-        return None
+        signal = self.wait_signal(job_id)
+        return wait_ended_by(signal) if signal is not None else None
 
     def read_json(self, key: str) -> dict[str, Any] | None:
         s3 = self.client("s3")

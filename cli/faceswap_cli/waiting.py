@@ -20,7 +20,7 @@ from faceswap_cli.jobs import ERROR, OUTPUT, STATUS, execution_status, object_ex
 from faceswap_cli.stack import Clients, StackInfo, clients_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-WAIT_STATE = "Wait for the vendor task"  # the job's callback wait (infra/workflow.py)
+WAIT_RESOURCE = "startExecution.waitForTaskToken"  # the job's callback wait on its poller (infra/workflow.py)
 # error.json of a timed-out or aborted execution is written by an EventBridge rule, a moment after the end.
 ERROR_REPORT_GRACE_SECONDS = 20.0
 
@@ -88,13 +88,21 @@ class _History:
 
     def _note(self, event: dict[str, Any]) -> None:
         entered = event.get("stateEnteredEventDetails")
+        signal = wait_signal(event)
         if entered:
             self.state = str(entered["name"])
-        elif event["type"] == "TaskSucceeded" and self.state == WAIT_STATE:
-            signal = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
+        elif signal is not None:
             self.ended_by = wait_ended_by(signal)
             self.webhook_received = self.ended_by == "webhook"
             self.polls = int(signal.get("count", 0))  # the poller's history is in its logs (Express)
+
+
+def wait_signal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The signal that ended the job's wait for its token, if `event` is that wait's TaskSucceeded."""
+    details = event.get("taskSucceededEventDetails") or {}
+    if event["type"] != "TaskSucceeded" or details.get("resource") != WAIT_RESOURCE:
+        return None
+    return dict(json.loads(details.get("output") or "{}"))
 
 
 def wait_ended_by(signal: dict[str, Any]) -> str:

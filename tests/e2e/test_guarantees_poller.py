@@ -29,7 +29,8 @@ def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: 
     inputs = [json.loads(events[0]["executionStartedEventDetails"]["input"])
               for events in pipeline.poller_histories(job)]
     assert [i["poll"]["count"] for i in inputs] == list(range(polls))  # the count went on
-    assert _signal(pipeline, job)["count"] == polls
+    signal = pipeline.wait_signal(job)
+    assert signal is not None and signal["count"] == polls
     stats = pipeline.emulator.stats()
     assert stats["tasks_created"] == stats["units_charged"] == 1
 
@@ -66,12 +67,6 @@ def test_a_job_whose_poller_died_fails_at_its_heartbeat_timeout_saying_so(pipeli
     assert "PollerExecutionsFailed" in view.error["what_to_fix"]
     record = pipeline.job_record(job)
     assert record is not None and record["state"]["S"] == "FAILED"
-
-
-def _signal(pipeline: LocalPipeline, job: str) -> dict[str, Any]:
-    succeeded = next(e for e in pipeline.history(job) if e["type"] == "TaskSucceeded"
-                     and "startExecution" in e["taskSucceededEventDetails"]["resource"])
-    return dict(json.loads(succeeded["taskSucceededEventDetails"]["output"]))
 
 
 def _check_results(pipeline: LocalPipeline, job: str) -> list[dict[str, Any]]:
