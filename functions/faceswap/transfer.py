@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
     from faceswap.youcam.client import YouCamClient
 
-# Multipart parts of 8 MiB, two uploading while the next one is read: the download and the uploads overlap, and
-# memory stays at a few parts (~24 MiB) whatever the video size: boto3 would read up to 10 parts ahead by default.
+# Multipart parts of 8 MiB, two uploading while the next ones are read: the download and the uploads overlap, and
+# memory stays at a few parts (~44 MiB measured, bench section 2) whatever the video size: boto3 would read up to
+# 10 parts ahead by default.
 RESULT_TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024,
                                  max_concurrency=2, use_threads=True)
 RESULT_TRANSFER.max_in_memory_upload_chunks = 2
