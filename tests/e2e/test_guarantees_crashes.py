@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local.pipeline import LocalPipeline
+from local.pipeline import JobView, LocalPipeline
 from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     START,
@@ -45,40 +45,26 @@ def crashing_start(pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
 
 def test_a_crash_before_the_task_is_created_is_retried_and_the_job_completes(crashing_start: LocalPipeline,
                                                                             media: Media) -> None:
-    pipeline = crashing_start
     # The first File API call answers after the function's 3 s timeout: that attempt dies while uploading.
-    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=1, fault_route_prefix=FILE_ROUTE)
-    job = pipeline.submit("g-crash-upload", media.clip, media.face)
-
-    view = wait_for_job(pipeline, job, timeout=90)
+    view, retry = _crash_once_then_retry(crashing_start, FILE_ROUTE, "g-crash-upload", media)
 
     assert view.execution_status == "SUCCEEDED" and view.output_key is not None
-    attempts = start_events_for(pipeline, f"jobs/{job}.json")
-    assert [a["error"]["errorType"] if a["error"] else "ok" for a in attempts] == ["Sandbox.Timedout", "ok"]
-    assert attempts[0]["request_id"] == attempts[1]["request_id"]  # Lambda's retry of the same event
-    assert attempts[1]["result"]["outcomes"][0]["action"] == "started"
-    assert spend(pipeline)["tasks_created"] == 1  # one task, created by the retry
+    assert retry["result"]["outcomes"][0]["action"] == "started"
+    assert spend(crashing_start)["tasks_created"] == 1  # one task, created by the retry
 
 
 def test_a_crash_while_the_task_is_created_is_reported_not_created_twice(crashing_start: LocalPipeline,
                                                                          media: Media) -> None:
-    pipeline = crashing_start
     # The vendor creates (and bills) the task, but answers after the function's timeout: nobody records it.
-    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=1, fault_route_prefix=TASK_ROUTE)
-    job = pipeline.submit("g-crash-create", media.clip, media.face)
-
-    view = wait_for_job(pipeline, job, timeout=90)
+    view, retry = _crash_once_then_retry(crashing_start, TASK_ROUTE, "g-crash-create", media)
 
     assert view.error is not None and view.error["code"] == "start_interrupted"
     assert "may exist and be billed" in view.error["message"]
     assert "vendor console" in view.error["what_to_fix"]
     assert view.status is not None and view.status["state"] == "FAILED"
     assert view.execution_status == "NONE"
-    attempts = start_events_for(pipeline, f"jobs/{job}.json")
-    assert [a["error"]["errorType"] if a["error"] else "ok" for a in attempts] == ["Sandbox.Timedout", "ok"]
-    assert attempts[0]["request_id"] == attempts[1]["request_id"]
-    assert attempts[1]["result"]["outcomes"][0]["action"] == "failed"
-    assert spend(pipeline)["tasks_created"] == 1  # the crashed attempt's task only: never a second one
+    assert retry["result"]["outcomes"][0]["action"] == "failed"
+    assert spend(crashing_start)["tasks_created"] == 1  # the crashed attempt's task only: never a second one
 
 
 def test_a_job_whose_every_attempt_crashed_runs_when_its_dead_letter_is_replayed(crashing_start: LocalPipeline,
@@ -115,3 +101,16 @@ def _start_now(pipeline: LocalPipeline, event: dict[str, Any]) -> dict[str, Any]
     return dict(payload)
 
 
+
+
+def _crash_once_then_retry(pipeline: LocalPipeline, route: str, name: str,
+                           media: Media) -> tuple[JobView, dict[str, Any]]:
+    """The first call to `route` answers after the start function's 3 s timeout, so that attempt dies there; Lambda
+    retries the same event (same request id). Returns the job's end and the retry's record."""
+    pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=1, fault_route_prefix=route)
+    job = pipeline.submit(name, media.clip, media.face)
+    view = wait_for_job(pipeline, job, timeout=90)
+    attempts = start_events_for(pipeline, f"jobs/{job}.json")
+    assert [a["error"]["errorType"] if a["error"] else "ok" for a in attempts] == ["Sandbox.Timedout", "ok"]
+    assert attempts[0]["request_id"] == attempts[1]["request_id"]  # Lambda's retry of the same event
+    return view, attempts[1]
