@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt requirements/lambda.txt pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt requirements/lambda.txt pyproject.toml functions/core/pyproject.toml | sha256sum | cut -c1-16)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -11,11 +11,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 venv: $(STAMP)
 
-$(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml
+$(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml functions/core/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned dev requirements into $(VENV)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .  # the `faceswap` CLI
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e functions/core -e .  # the core, the `faceswap` CLI
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: venv  ## local end to end: moto + vendor emulator, leaves a swapped MP4 in demo-output/

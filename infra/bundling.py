@@ -1,9 +1,10 @@
 """Build the Lambda assets without Docker: the shared one, and the face detector's own.
 
-An asset is some packages of `functions/` plus the pinned pure-Python/manylinux wheels of its lock file, installed
-for the function runtime (CPython 3.11, x86_64). The shared asset (requirements/lambda.txt) carries every package
-except the detector's; the detector (requirements/detector.txt) carries OpenCV and numpy, so they never weigh on
-the other functions. Each is cached under .build/<name>/ by a hash of its inputs, so synth is fast and the asset
+An asset is some handler folders of `functions/`, the core distribution (`functions/core`, built as a wheel) where
+the asset needs it, and the pinned pure-Python/manylinux wheels of its lock file, installed for the function
+runtime (CPython 3.11, x86_64). The shared asset (requirements/lambda.txt) carries the core and every handler but
+the detector's; the detector (requirements/detector.txt) carries OpenCV and numpy, so they never weigh on the
+other functions. Each is cached under .build/<name>/ by a hash of its inputs, so synth is fast and the asset
 hash (hence the deployed code) only changes when its code or its pins change.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
+CORE_DIR = FUNCTIONS_DIR / "core"  # the core distribution (faceswap-core), not a handler folder
 REQUIREMENTS_DIR = ROOT / "requirements"
 PYTHON_VERSION = "3.11"
 # manylinux2014 = glibc 2.17: the python3.11 runtime runs on Amazon Linux 2 (glibc 2.26), so no newer tags.
@@ -37,8 +39,9 @@ class LambdaAsset:
 
     name: str
     lock_file: Path
-    packages: tuple[str, ...] = ()  # top-level folders of functions/; empty: all but `excluded`
+    packages: tuple[str, ...] = ()  # handler folders of functions/; empty: all but `excluded`
     excluded: tuple[str, ...] = ()
+    with_core: bool = True  # install the core distribution (functions/core)
     prune: tuple[str, ...] = ()  # glob patterns (relative paths) removed from the installed wheels...
     keep: tuple[str, ...] = ()  # ...except these
 
@@ -47,12 +50,15 @@ class LambdaAsset:
         return ROOT / ".build" / self.name
 
     def holds(self, package: str) -> bool:
+        """Whether a folder of functions/ is one of this asset's handler folders."""
+        if package == CORE_DIR.name:
+            return False
         return package in self.packages if self.packages else package not in self.excluded
 
 
 SHARED_ASSET = LambdaAsset("lambda", REQUIREMENTS_DIR / "lambda.txt", excluded=DETECTOR_PACKAGES)
 DETECTOR_ASSET = LambdaAsset(
-    "detector", REQUIREMENTS_DIR / "detector.txt", packages=DETECTOR_PACKAGES,
+    "detector", REQUIREMENTS_DIR / "detector.txt", packages=DETECTOR_PACKAGES, with_core=False,
     # Lambda allows 250 MB unzipped: OpenCV and numpy alone are ~220 MB, so their test suites, type stubs and the
     # cascades we do not use stay out (only the frontal-face cascade is loaded).
     prune=("*/tests", "*.pyi", "cv2/data/*.xml"),
@@ -66,8 +72,11 @@ def asset_of(package: str) -> LambdaAsset:
 
 
 def _source_files(asset: LambdaAsset) -> list[Path]:
-    files = [p for p in FUNCTIONS_DIR.rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts and asset.holds(p.relative_to(FUNCTIONS_DIR).parts[0])]
+    def wanted(path: Path) -> bool:
+        top = path.relative_to(FUNCTIONS_DIR).parts[0]
+        return asset.holds(top) or (asset.with_core and top == CORE_DIR.name)
+
+    files = [p for p in FUNCTIONS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts and wanted(p)]
     return [*sorted(files), asset.lock_file]
 
 
@@ -108,13 +117,15 @@ def _build_into(asset: LambdaAsset, target: Path) -> None:
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    wheels = [str(_core_wheel(staging.with_name(staging.name + ".wheel")))] if asset.with_core else []
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
          "--disable-pip-version-check", "--target", str(staging), "--platform", PLATFORM,
          "--python-version", PYTHON_VERSION, "--implementation", "cp", "--only-binary=:all:",
-         "-r", str(asset.lock_file)],
+         "-r", str(asset.lock_file), *wheels],
         check=True, capture_output=True, text=True,
     )
+    shutil.rmtree(staging.with_name(staging.name + ".wheel"), ignore_errors=True)
     _prune(staging, asset)
     for entry in sorted(p for p in FUNCTIONS_DIR.iterdir() if asset.holds(p.name) and p.name != "__pycache__"):
         if entry.is_dir():
@@ -131,6 +142,16 @@ def _build_into(asset: LambdaAsset, target: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     _marker(target).write_text("ok\n")
+
+
+def _core_wheel(wheel_dir: Path) -> Path:
+    """The core distribution as a wheel: the asset installs it like any pinned dependency (its own dependencies
+    are pinned in the lock file)."""
+    shutil.rmtree(wheel_dir, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
+                    "--wheel-dir", str(wheel_dir), str(CORE_DIR)], check=True, capture_output=True, text=True)
+    (wheel,) = wheel_dir.glob("faceswap_core-*.whl")
+    return wheel
 
 
 def _prune(staging: Path, asset: LambdaAsset) -> None:

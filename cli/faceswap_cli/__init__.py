@@ -12,21 +12,13 @@
 `verify_webhook` is re-exported for receivers of the vendor's webhooks of your own.
 """
 
-import sys
-from pathlib import Path
-
-# The pipeline core (faceswap.media, faceswap.jobs, faceswap.youcam) is reused from this checkout's functions/.
-_CORE = Path(__file__).resolve().parents[2] / "functions"
-if _CORE.is_dir() and str(_CORE) not in sys.path:
-    sys.path.append(str(_CORE))
-
-from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, verify_webhook  # noqa: E402
-from faceswap_cli.errors import BadInput, CliError, JobNotFound, JobTimeout, NoStack  # noqa: E402
-from faceswap_cli.inputs import CheckedInputs, check_inputs  # noqa: E402
-from faceswap_cli.jobs import JobStatus, SubmittedJob, download_result, job_status, submit_job  # noqa: E402
-from faceswap_cli.listing import JobSummary, list_jobs  # noqa: E402
-from faceswap_cli.stack import Clients, StackInfo, discover_stack, load_local_stack  # noqa: E402
-from faceswap_cli.waiting import JobResult, Progress, wait_for_result  # noqa: E402
+from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, verify_webhook
+from faceswap_cli.errors import BadInput, CliError, JobNotFound, JobTimeout, NoStack
+from faceswap_cli.inputs import CheckedInputs, check_inputs
+from faceswap_cli.jobs import JobStatus, SubmittedJob, download_result, job_status, submit_job
+from faceswap_cli.listing import JobSummary, list_jobs
+from faceswap_cli.stack import Clients, StackInfo, discover_stack, load_local_stack
+from faceswap_cli.waiting import JobResult, Progress, wait_for_result
 
 __all__ = [
     "BadInput",

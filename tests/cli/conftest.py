@@ -5,22 +5,17 @@ the same state file `make local-up` writes."""
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-CLI_DIR = Path(__file__).resolve().parents[2] / "cli"
-if str(CLI_DIR) not in sys.path:  # without `pip install -e .` too
-    sys.path.insert(0, str(CLI_DIR))
-
-from faceswap_cli.main import main  # noqa: E402
-from local.media import make_face_image, make_no_face_image, make_video  # noqa: E402
-from local.pipeline import LocalPipeline  # noqa: E402
-from local.serve import write_state_file  # noqa: E402
-from tests.conftest import Synthesized  # noqa: E402
+from faceswap_cli.main import main
+from local.media import make_face_image, make_no_face_image, make_video
+from local.pipeline import LocalPipeline
+from local.serve import write_state_file
+from tests.conftest import Synthesized
 
 TIME_SCALE = 0.05
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_local_up_serves_the_cli_until_interrupted(synthesized: Synthesized, tmp_path: Path) -> None:
     state_file = tmp_path / ".local-stack.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT)])}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "local.serve", "--no-synth", "--cdk-out", str(synthesized.outdir),
          "--moto-port", "0", "--emulator-port", "0", "--api-port", "0", "--state-file", str(state_file)],

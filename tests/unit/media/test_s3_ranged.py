@@ -23,7 +23,7 @@ from . import media_files as mf
 from .conftest import VideoLibrary
 
 PADDING = 20 * 1024 * 1024
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+CORE_SRC = Path(__file__).resolve().parents[3] / "functions" / "core" / "src"
 
 
 def upload(s3: Any, bucket: str, key: str, data: bytes) -> int:
@@ -133,6 +133,6 @@ def test_the_package_imports_nothing_outside_the_standard_library() -> None:
     code = ("import sys; before = set(sys.modules); import faceswap.media; "
             "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=FUNCTIONS_DIR, timeout=30)
+                            cwd=CORE_SRC, timeout=30)
     third_party = set(result.stdout.split()) - set(sys.stdlib_module_names) - {"faceswap"}
     assert third_party == set()
