@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from local.emulator.clock import Clock
 from local.emulator.routing import Request, Response, RouteKind, Router, s3_error
 from local.emulator.signing import UrlSigner
 from local.emulator.state import Store
@@ -21,8 +22,9 @@ class IncompleteBody(Exception):
 
 
 class BlobEndpoints:
-    def __init__(self, store: Store, storage: Storage, signer: UrlSigner) -> None:
+    def __init__(self, store: Store, storage: Storage, signer: UrlSigner, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
         self._storage = storage
         self._signer = signer
 
@@ -31,7 +33,7 @@ class BlobEndpoints:
         router.add("GET", RESULT_PATH, RouteKind.BLOB, self.result)
 
     def _refused(self, request: Request, method: str) -> Response | None:
-        problem = self._signer.check(method, request.path, request.query)
+        problem = self._signer.check(method, request.path, request.query, self._clock.now())
         if problem == "AccessDenied":
             return s3_error(403, "AccessDenied", "Request has expired")
         if problem is not None:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from local.emulator.clock import Clock
 from local.emulator.config import VIDEO_CONTENT_TYPES
 from local.emulator.faults import Faults
 
@@ -111,9 +112,10 @@ class ExpiryRules:
 
 
 class Store:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, clock: Clock) -> None:
         self._lock = threading.Lock()
         self._faults = faults
+        self._clock = clock
         self._finished = threading.Condition(self._lock)
         self._files: dict[str, FileRecord] = {}
         self._uploads: dict[str, str] = {}  # upload key -> file id
@@ -166,7 +168,7 @@ class Store:
 
     def poll_task(self, task_id: str, rules: ExpiryRules, force_expire: bool) -> TaskRecord | None:
         """The task as a status call sees it, or None if unknown or expired (expiry is permanent)."""
-        now = time.time()
+        now = self._clock.now()
         with self._lock:
             task = self._tasks.get(task_id)
             if task is None or task.expired:
@@ -199,7 +201,7 @@ class Store:
                 return None
             for name, value in outcome.items():
                 setattr(task, name, value)
-            task.finished_at = time.time()
+            task.finished_at = self._clock.now()
             self._finished.notify_all()
             return dataclasses.replace(task)
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.emulator.clock import Clock
 from local.emulator.config import CREDIT_PATH, FEATURE_COST_PATH, FILE_PATHS, TASK_PATH, EmulatorConfig
 from local.emulator.faults import Faults
 from local.emulator.routing import ApiError, Request, Response, RouteKind, Router, api_error, json_response
@@ -45,7 +46,7 @@ def feature_skus(base_url: str) -> list[dict[str, Any]]:
 class VendorApi:
     def __init__(
         self, config: EmulatorConfig, faults: Faults, store: Store, storage: Storage, signer: UrlSigner,
-        runner: TaskRunner, base_url: Callable[[], str],
+        runner: TaskRunner, clock: Clock, base_url: Callable[[], str],
     ) -> None:
         self._config = config
         self._faults = faults
@@ -53,6 +54,7 @@ class VendorApi:
         self._storage = storage
         self._signer = signer
         self._runner = runner
+        self._clock = clock
         self._base_url = base_url
 
     def register(self, router: Router) -> None:
@@ -72,9 +74,9 @@ class VendorApi:
     def _declare(self, spec: FileSpec) -> dict[str, Any]:
         upload_key = secrets.token_hex(16)
         record = FileRecord(new_file_id(), upload_key, spec.content_type, spec.file_name, spec.file_size,
-                            self._storage.upload_path(upload_key), time.time())
+                            self._storage.upload_path(upload_key), self._clock.now())
         self._store.add_file(record)
-        expires_at = time.time() + self._config.upload_url_ttl_seconds
+        expires_at = record.created_at + self._config.upload_url_ttl_seconds
         url = self._signer.sign(self._base_url(), "PUT", UPLOAD_PATH.format(upload_key=upload_key), expires_at)
         length: int | str = spec.file_size if self._config.content_length_header_as_int else str(spec.file_size)
         return {
@@ -88,7 +90,7 @@ class VendorApi:
     # --- Task API ----------------------------------------------------------------------------------------
     def create_task(self, request: Request) -> Response:
         parsed = parse_task_request(request.json(), self._store, self._config.limits)
-        now = time.time()
+        now = self._clock.now()
         task = TaskRecord(
             task_id=new_task_id(), src=parsed.src, ref=parsed.ref, dst_duration=parsed.dst_duration,
             units=math.ceil(parsed.dst_duration / self._config.limits.seconds_per_unit), plan=self._plan(),

@@ -85,3 +85,16 @@ def test_command_line_emulator(receiver: WebhookReceiver) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_advance_the_clock_over_http(emulator: Emulator, client: VendorClient) -> None:
+    emulator.set_faults(never_finish=True)
+    task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
+    window = emulator.config.unpolled_expiry_seconds
+    answer = requests.post(f"{emulator.base_url}/_emulator/clock", json={"advance_seconds": window + 1}, timeout=5)
+    assert answer.status_code == 200
+    assert window + 1 <= answer.json()["offset_seconds"] < window + 2
+    assert requests.get(f"{emulator.base_url}/_emulator/clock", timeout=5).json()["offset_seconds"] >= window + 1
+    assert client.status(task_id).status_code == 400  # the unpolled window passed
+    backwards = requests.post(f"{emulator.base_url}/_emulator/clock", json={"advance_seconds": -5}, timeout=5)
+    assert backwards.status_code == 400
