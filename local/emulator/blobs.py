@@ -54,10 +54,10 @@ class BlobEndpoints:
             # S3 signs these headers into the presigned URL: any difference breaks the signature.
             return s3_error(403, "SignatureDoesNotMatch", mismatch)
         try:
-            etag = _receive(request, record.path, record.file_size)
+            etag, sha256 = _receive(request, record.path, record.file_size)
         except IncompleteBody:
             return s3_error(400, "IncompleteBody", "You did not provide the number of bytes in Content-Length")
-        self._store.mark_uploaded(record.file_id)
+        self._store.mark_uploaded(record.file_id, sha256)
         return Response(200, b"", {"ETag": f'"{etag}"'})
 
     def result(self, request: Request) -> Response:
@@ -79,10 +79,12 @@ def _header_mismatch(request: Request, content_type: str, file_size: int) -> str
     return None
 
 
-def _receive(request: Request, dest: Path, length: int) -> str:
-    """Stream exactly `length` bytes to dest in chunks; returns the MD5 hex digest (S3's ETag)."""
+def _receive(request: Request, dest: Path, length: int) -> tuple[str, str]:
+    """Stream exactly `length` bytes to dest in chunks; returns the MD5 hex digest (S3's ETag) and the SHA-256
+    (the ledger counts uploads by content)."""
     request.body_consumed = True
     digest = hashlib.md5(usedforsecurity=False)
+    content = hashlib.sha256()
     scratch = dest.with_suffix(".part")
     remaining = length
     with scratch.open("wb") as out:
@@ -92,7 +94,8 @@ def _receive(request: Request, dest: Path, length: int) -> str:
                 scratch.unlink(missing_ok=True)
                 raise IncompleteBody
             digest.update(chunk)
+            content.update(chunk)
             out.write(chunk)
             remaining -= len(chunk)
     os.replace(scratch, dest)
-    return digest.hexdigest()
+    return digest.hexdigest(), content.hexdigest()

@@ -44,6 +44,11 @@ class Faults:
     webhook_forge: str | None = None  # one of FORGE_MODES (True means "wrong_secret")
     # While set, every status call answers InvalidTaskId (and set_faults expires all existing tasks at once).
     expire_tasks: bool = False
+    # Admission limits on task creation, both answered 429 with Retry-After (limits.py): at most this many
+    # running tasks on the account, and a create rate (token bucket of create_burst) in creates per second.
+    max_running_tasks: int | None = None
+    create_rate_per_second: float | None = None
+    create_burst: int = 1
     # The live credit balance: task creation draws from it, so setting it sets the balance.
     credit_units: int = 1000
     reject_api_key: bool = False
@@ -72,6 +77,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "webhook_out_of_order": (bool,),
     "webhook_forge": (str, type(None)),
     "expire_tasks": (bool,),
+    "max_running_tasks": (int, type(None)),
+    "create_rate_per_second": (float, type(None)),
+    "create_burst": (int,),
     "credit_units": (int,),
     "reject_api_key": (bool,),
 }
@@ -101,6 +109,12 @@ def _check_range(name: str, value: Any) -> None:
         raise ValueError("status_5xx must be a 5xx status")
     if name.endswith("_seconds") and value < 0:
         raise ValueError(f"{name} cannot be negative")
+    if name == "max_running_tasks" and value is not None and value < 0:
+        raise ValueError("max_running_tasks cannot be negative")
+    if name == "create_rate_per_second" and value is not None and not value > 0:
+        raise ValueError("create_rate_per_second must be > 0 (None switches it off)")
+    if name == "create_burst" and value < 1:
+        raise ValueError("create_burst must be at least 1")
 
 
 def _forge_mode(value: Any) -> str | None:

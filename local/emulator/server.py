@@ -59,7 +59,7 @@ class Dispatcher:
             self._answer_late(route)
             return response
         except ApiError as exc:
-            return api_error(exc.status, exc.message, exc.error_code)
+            return exc.response()
         except BadRequestBody as exc:
             return api_error(400, str(exc), "BadRequest")
         except Exception:

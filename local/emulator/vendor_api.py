@@ -11,6 +11,7 @@ from typing import Any
 from local.emulator.clock import Clock
 from local.emulator.config import CREDIT_PATH, FEATURE_COST_PATH, FILE_PATHS, TASK_PATH, EmulatorConfig
 from local.emulator.faults import Faults
+from local.emulator.limits import Throttled
 from local.emulator.routing import ApiError, Request, Response, RouteKind, Router, api_error, json_response
 from local.emulator.signing import UrlSigner
 from local.emulator.state import (
@@ -98,6 +99,8 @@ class VendorApi:
         )
         try:
             self._store.create_task(task)
+        except Throttled as exc:
+            raise ApiError(429, "Too many requests", retry_after_seconds=exc.retry_after_seconds) from exc
         except CreditInsufficient as exc:
             raise ApiError(400, f"Insufficient credit: {exc}", "CreditInsufficiency") from exc
         self._runner.submit(task)

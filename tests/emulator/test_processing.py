@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def test_url_inputs_are_downloaded(
     created = client.create_task(src_file_url=f"{base}/v.mp4", ref_file_url=f"{base}/r.jpg", dst_duration=1)
     task_id = created.json()["data"]["task_id"]
     assert emulator.wait_for_task(task_id, timeout=30) == "success"
+    fetched = {hashlib.sha256(f.read_bytes()).hexdigest(): 1 for f in (folder / "v.mp4", folder / "r.jpg")}
+    assert emulator.stats()["downloads_by_sha256"] == fetched
 
 
 @pytest.mark.parametrize(
