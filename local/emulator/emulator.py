@@ -9,6 +9,7 @@ from local.emulator.blobs import BlobEndpoints
 from local.emulator.clock import AdjustableClock, Clock
 from local.emulator.config import EmulatorConfig
 from local.emulator.control import ControlEndpoints
+from local.emulator.credit import CreditEndpoints
 from local.emulator.faults import Dice, Faults, apply_faults, reset_faults
 from local.emulator.metrics import RequestMetrics
 from local.emulator.routing import Router
@@ -45,6 +46,7 @@ class Emulator:
         self._router = Router()
         VendorApi(self.config, self.faults, self._store, self._storage, self._signer, self._runner, self.clock,
                   lambda: self.base_url).register(self._router)
+        CreditEndpoints(self.faults, self.clock, lambda: self.base_url).register(self._router)
         BlobEndpoints(self._store, self._storage, self._signer, self.clock).register(self._router)
         ControlEndpoints(self).register(self._router)
 

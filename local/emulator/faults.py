@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from local.emulator.config import FILE_PATHS
+
 FORGE_MODES = ("wrong_secret", "no_signature", "stale_timestamp")
 
 
@@ -49,8 +51,13 @@ class Faults:
     max_running_tasks: int | None = None
     create_rate_per_second: float | None = None
     create_burst: int = 1
-    # The live credit balance: task creation draws from it, so setting it sets the balance.
-    credit_units: int = 1000
+    # The live credit balance (two decimals, like amount_dec): task creation draws from it, so setting it sets it.
+    credit_units: float = 1000
+    credit_legacy_amount: bool = False  # the credit answer carries only the deprecated integer `amount`
+    # More entries for the credit answer, reported as given and never drawn from (e.g. a type not starting "Api").
+    credit_extra_entries: list[dict[str, Any]] | None = None
+    # One File API path (of FILE_PATHS) answers 404, to test a client's fallback to the other.
+    file_path_missing: str | None = None
     reject_api_key: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +87,10 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "max_running_tasks": (int, type(None)),
     "create_rate_per_second": (float, type(None)),
     "create_burst": (int,),
-    "credit_units": (int,),
+    "credit_units": (float,),
+    "credit_legacy_amount": (bool,),
+    "credit_extra_entries": (list, type(None)),
+    "file_path_missing": (str, type(None)),
     "reject_api_key": (bool,),
 }
 
@@ -115,6 +125,12 @@ def _check_range(name: str, value: Any) -> None:
         raise ValueError("create_rate_per_second must be > 0 (None switches it off)")
     if name == "create_burst" and value < 1:
         raise ValueError("create_burst must be at least 1")
+    if name == "credit_units" and value < 0:
+        raise ValueError("credit_units cannot be negative")
+    if name == "file_path_missing" and value is not None and value not in FILE_PATHS:
+        raise ValueError(f"file_path_missing must be one of {FILE_PATHS}")
+    if name == "credit_extra_entries" and value is not None and not all(isinstance(e, dict) for e in value):
+        raise ValueError("credit_extra_entries must be a list of objects")
 
 
 def _forge_mode(value: Any) -> str | None:
@@ -134,7 +150,7 @@ def apply_faults(faults: Faults, changes: dict[str, Any]) -> None:
         setattr(faults, name, value)
 
 
-def reset_faults(faults: Faults, credit_units: int) -> None:
+def reset_faults(faults: Faults, credit_units: float) -> None:
     """Back to defaults in place, so callers holding `emulator.faults` keep a live reference."""
     for f in dataclasses.fields(Faults):
         setattr(faults, f.name, f.default)

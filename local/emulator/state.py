@@ -162,7 +162,7 @@ class Store:
                 raise
             if self._faults.credit_units < task.units:
                 raise CreditInsufficient(f"{task.units} units needed, {self._faults.credit_units} left")
-            self._faults.credit_units -= task.units
+            self._faults.credit_units = round(self._faults.credit_units - task.units, 2)
             forced_error = self._take_forced_error()
             if forced_error is not None:
                 task.plan = dataclasses.replace(task.plan, forced_error=forced_error)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.emulator.clock import Clock
-from local.emulator.config import CREDIT_PATH, FEATURE_COST_PATH, FILE_PATHS, TASK_PATH, EmulatorConfig
+from local.emulator.config import FILE_PATHS, TASK_PATH, EmulatorConfig
 from local.emulator.faults import Faults
 from local.emulator.limits import Throttled
 from local.emulator.routing import ApiError, Request, Response, RouteKind, Router, api_error, json_response
@@ -32,18 +32,6 @@ from local.emulator.worker import TaskRunner
 UPLOAD_PATH = "/_upload/{upload_key}"
 
 
-def feature_skus(base_url: str) -> list[dict[str, Any]]:
-    # Invented but plausible catalogue entries (the real one is account-specific); used to test paging.
-    return [
-        {"description": "AI Video Face Swap", "amount": 1, "unit": 5, "proc_unit": "second",
-         "run_task_url": f"{base_url}{TASK_PATH}"},
-        {"description": "AI Face Swap", "amount": 1, "unit": 1, "proc_unit": "image",
-         "run_task_url": f"{base_url}/s2s/v2.0/task/face-swap"},
-        {"description": "AI Background Removal", "amount": 1, "unit": 1, "proc_unit": "image",
-         "run_task_url": f"{base_url}/s2s/v2.0/task/sod"},
-    ]
-
-
 class VendorApi:
     def __init__(
         self, config: EmulatorConfig, faults: Faults, store: Store, storage: Storage, signer: UrlSigner,
@@ -63,11 +51,11 @@ class VendorApi:
             router.add("POST", path, RouteKind.VENDOR, self.create_files)
         router.add("POST", TASK_PATH, RouteKind.VENDOR, self.create_task)
         router.add("GET", TASK_PATH + "/{task_id}", RouteKind.VENDOR, self.task_status)
-        router.add("GET", CREDIT_PATH, RouteKind.VENDOR, self.credit)
-        router.add("GET", FEATURE_COST_PATH, RouteKind.VENDOR, self.feature_cost)
 
     # --- File API ----------------------------------------------------------------------------------------
     def create_files(self, request: Request) -> Response:
+        if request.path == self._faults.file_path_missing:  # as if this vendor had only the other path
+            raise ApiError(404, "Not found")
         specs = parse_file_specs(request.json(), self._config.limits)
         files = [self._declare(spec) for spec in specs]
         return json_response(200, {"status": 200, "data": {"files": files}})
@@ -115,9 +103,11 @@ class VendorApi:
         rules = ExpiryRules(self._config.unpolled_expiry_seconds, self._config.task_id_ttl_seconds)
         task = self._store.poll_task(request.params["task_id"], rules, self._faults.expire_tasks)
         if task is None:
-            return api_error(400, "Invalid task ID", "InvalidTaskId")
+            # The documented InvalidTaskId and TaskTimeout bodies carry no error_code (face-swap-vid OpenAPI,
+            # components.responses), unlike the run call's 400s.
+            return api_error(400, "Invalid task ID")
         if task.plan.times_out:
-            return api_error(500, "Task execution timed out", "TaskTimeout")
+            return api_error(500, "Task execution timed out")
         data: dict[str, Any] = {"task_status": str(task.status), "error": task.error,
                                 "error_message": task.error_message}
         if task.status is TaskStatus.SUCCESS:
@@ -129,20 +119,3 @@ class VendorApi:
         if interval is not None:
             data["polling_interval"] = int(interval) if float(interval).is_integer() else interval
         return data
-
-    # --- Credit ------------------------------------------------------------------------------------------
-    def credit(self, request: Request) -> Response:
-        return json_response(200, {"results": [{"type": "ApiUnit", "amount": self._faults.credit_units}]})
-
-    def feature_cost(self, request: Request) -> Response:
-        skus = feature_skus(self._base_url())
-        try:
-            page_size = int(request.query.get("page_size", "20"))
-            start = int(request.query.get("starting_token") or 0)
-        except ValueError as exc:
-            raise ApiError(400, "page_size and starting_token must be integers", "InvalidParameters") from exc
-        if not 1 <= page_size <= 100 or start < 0:
-            raise ApiError(400, "page_size must be 1..100", "InvalidParameters")
-        end = start + page_size
-        next_token = str(end) if end < len(skus) else None
-        return json_response(200, {"result": {"skus": skus[start:end], "next_token": next_token}})

@@ -28,7 +28,7 @@ def test_one_unit_per_started_five_seconds(client: VendorClient, emulator: Emula
     stats = emulator.stats()
     assert stats["units_charged"] == units
     assert stats["charges"][0]["units"] == units
-    assert client.get(CREDIT_PATH).json()["results"][0]["amount"] == 1000 - units
+    assert client.get(CREDIT_PATH).json()["results"][0]["amount_dec"] == 1000 - units
 
 
 def test_credit_runs_out(make_emulator: Callable[..., Emulator]) -> None:
@@ -49,7 +49,7 @@ def test_unpolled_running_task_expires_but_stays_charged(emulator: Emulator, cli
     emulator.advance_clock(emulator.config.unpolled_expiry_seconds + 1)
     answer = client.status(task_id)
     assert answer.status_code == 400
-    assert answer.json()["error"] == "Invalid task ID"
+    assert answer.json() == {"status": 400, "error": "Invalid task ID"}
     assert emulator.stats()["units_charged"] == 1
 
 
@@ -84,7 +84,7 @@ def test_task_id_lifetime(emulator: Emulator, client: VendorClient) -> None:
     emulator.advance_clock(24 * 3600 - 60)
     assert client.status(task_id).status_code == 200
     emulator.advance_clock(61)
-    assert client.status(task_id).json()["error"] == "Invalid task ID"
+    assert client.status(task_id).json() == {"status": 400, "error": "Invalid task ID"}
 
 
 def test_min_processing_time(make_emulator: Callable[..., Emulator]) -> None:

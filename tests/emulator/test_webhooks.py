@@ -41,7 +41,8 @@ def test_success_webhook_verifies(emulator: Emulator, client: VendorClient, rece
     [delivery] = receiver.wait_for(1)
     payload = Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
     assert_shape(payload, {"created_at": int, "data": {"task_id": task_id, "task_status": "success"}})
-    assert delivery.headers["webhook-id"].startswith("msg_")
+    # The vendor's own id form: msg_<task_id>:<created_at>.
+    assert delivery.headers["webhook-id"] == f"msg_{task_id}:{payload['created_at']}"
     assert abs(int(delivery.headers["webhook-timestamp"]) - time.time()) < 5
     assert delivery.headers["webhook-signature"].startswith("v1,")
     assert json.loads(delivery.body) == payload and b" " not in delivery.body  # compact JSON
@@ -121,8 +122,8 @@ def test_fault_webhook_out_of_order(emulator: Emulator, receiver: WebhookReceive
     stale_body = Webhook(DEFAULT_WEBHOOK_SECRET).verify(stale.body, stale.headers)
     assert final_body["data"] == {"task_id": task_id, "task_status": "error"}
     assert stale_body["data"] == {"task_id": task_id, "task_status": "running"}
-    assert stale.headers["webhook-id"] != final.headers["webhook-id"]
-    assert stale_body["created_at"] <= final_body["created_at"]
+    assert stale_body["created_at"] < final_body["created_at"]
+    assert stale.headers["webhook-id"] == f"msg_{task_id}:{stale_body['created_at']}" != final.headers["webhook-id"]
 
 
 @pytest.mark.parametrize(
