@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from local.emulator.config import FILE_PATHS
 
+RESULT_URL_PLACES = ("data.results.url", "data.results[0].url", "data.result_url", "url")
 FORGE_MODES = ("wrong_secret", "no_signature", "stale_timestamp")
 
 
@@ -56,6 +58,8 @@ class Faults:
     credit_legacy_amount: bool = False  # the credit answer carries only the deprecated integer `amount`
     # More entries for the credit answer, reported as given and never drawn from (e.g. a type not starting "Api").
     credit_extra_entries: list[dict[str, Any]] | None = None
+    # Where a successful status answer carries the result URL (one of RESULT_URL_PLACES; the first is documented).
+    result_url_place: str = "data.results.url"
     # One File API path (of FILE_PATHS) answers 404, to test a client's fallback to the other.
     file_path_missing: str | None = None
     reject_api_key: bool = False
@@ -91,6 +95,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "credit_legacy_amount": (bool,),
     "credit_extra_entries": (list, type(None)),
     "file_path_missing": (str, type(None)),
+    "result_url_place": (str,),
     "reject_api_key": (bool,),
 }
 
@@ -112,25 +117,27 @@ def coerce_fault(name: str, value: Any) -> Any:
     return value
 
 
+# Per-switch checks after the type check (None always passes where a switch allows it): (test, what it must be).
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "status_5xx": (lambda v: 500 <= v <= 599, "a 5xx status"),
+    "max_running_tasks": (lambda v: v >= 0, ">= 0"),
+    "create_rate_per_second": (lambda v: v > 0, "> 0 (None switches it off)"),
+    "create_burst": (lambda v: v >= 1, "at least 1"),
+    "credit_units": (lambda v: v >= 0, ">= 0"),
+    "result_url_place": (lambda v: v in RESULT_URL_PLACES, f"one of {RESULT_URL_PLACES}"),
+    "file_path_missing": (lambda v: v in FILE_PATHS, f"one of {FILE_PATHS}"),
+    "credit_extra_entries": (lambda v: all(isinstance(e, dict) for e in v), "a list of objects"),
+}
+
+
 def _check_range(name: str, value: Any) -> None:
     if name.startswith("rate_") and not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} is a probability (0..1)")
-    if name == "status_5xx" and not 500 <= value <= 599:
-        raise ValueError("status_5xx must be a 5xx status")
     if name.endswith("_seconds") and value < 0:
         raise ValueError(f"{name} cannot be negative")
-    if name == "max_running_tasks" and value is not None and value < 0:
-        raise ValueError("max_running_tasks cannot be negative")
-    if name == "create_rate_per_second" and value is not None and not value > 0:
-        raise ValueError("create_rate_per_second must be > 0 (None switches it off)")
-    if name == "create_burst" and value < 1:
-        raise ValueError("create_burst must be at least 1")
-    if name == "credit_units" and value < 0:
-        raise ValueError("credit_units cannot be negative")
-    if name == "file_path_missing" and value is not None and value not in FILE_PATHS:
-        raise ValueError(f"file_path_missing must be one of {FILE_PATHS}")
-    if name == "credit_extra_entries" and value is not None and not all(isinstance(e, dict) for e in value):
-        raise ValueError("credit_extra_entries must be a list of objects")
+    test, expected = _RULES.get(name, (lambda v: True, ""))
+    if value is not None and not test(value):
+        raise ValueError(f"{name} must be {expected}")
 
 
 def _forge_mode(value: Any) -> str | None:

@@ -13,6 +13,7 @@ class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._registered_by_name: Counter[str] = Counter()
+        self._registered_by_type: Counter[str] = Counter()
         self._uploaded_by_name: Counter[str] = Counter()
         self._uploaded_by_sha256: Counter[str] = Counter()
         self._downloaded_by_sha256: Counter[str] = Counter()
@@ -21,9 +22,10 @@ class Ledger:
         self._running = 0
         self._running_max = 0
 
-    def file_registered(self, name: str) -> None:
+    def file_registered(self, name: str, content_type: str) -> None:
         with self._lock:
             self._registered_by_name[name] += 1
+            self._registered_by_type[content_type] += 1
 
     def file_uploaded(self, name: str, sha256: str) -> None:
         with self._lock:
@@ -57,6 +59,7 @@ class Ledger:
                 "running_max": self._running_max,
                 "running_timeline": [[at, count] for at, count in self._timeline],
                 "registrations_by_name": dict(self._registered_by_name),
+                "registrations_by_content_type": dict(self._registered_by_type),
                 "uploads_by_name": dict(self._uploaded_by_name),
                 "uploads_by_sha256": dict(self._uploaded_by_sha256),
                 "downloads_by_sha256": dict(self._downloaded_by_sha256),
@@ -65,8 +68,8 @@ class Ledger:
 
     def clear(self) -> None:
         with self._lock:
-            for counter in (self._registered_by_name, self._uploaded_by_name, self._uploaded_by_sha256,
-                            self._downloaded_by_sha256, self._throttled):
+            for counter in (self._registered_by_name, self._registered_by_type, self._uploaded_by_name,
+                            self._uploaded_by_sha256, self._downloaded_by_sha256, self._throttled):
                 counter.clear()
             self._timeline.clear()
             self._running = self._running_max = 0

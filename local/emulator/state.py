@@ -131,7 +131,7 @@ class Store:
         with self._lock:
             self._files[record.file_id] = record
             self._uploads[record.upload_key] = record.file_id
-        self.ledger.file_registered(record.file_name)
+        self.ledger.file_registered(record.file_name, record.content_type)
 
     def file(self, file_id: str) -> FileRecord | None:
         with self._lock:

@@ -32,6 +32,20 @@ from local.emulator.worker import TaskRunner
 UPLOAD_PATH = "/_upload/{upload_key}"
 
 
+def place_result_url(answer: dict[str, Any], url: str, place: str) -> None:
+    """Put the result URL where `place` (one of RESULT_URL_PLACES) says: the documented `data.results.url`, or
+    one of the readings the vendor's garbled schema allows."""
+    data = answer["data"]
+    if place == "data.results[0].url":
+        data["results"] = [{"url": url}]
+    elif place == "data.result_url":
+        data["result_url"] = url
+    elif place == "url":  # beside data: the schema references the {url} object from the response itself
+        answer["url"] = url
+    else:
+        data["results"] = {"url": url}
+
+
 class VendorApi:
     def __init__(
         self, config: EmulatorConfig, faults: Faults, store: Store, storage: Storage, signer: UrlSigner,
@@ -110,9 +124,10 @@ class VendorApi:
             return api_error(500, "Task execution timed out")
         data: dict[str, Any] = {"task_status": str(task.status), "error": task.error,
                                 "error_message": task.error_message}
+        answer: dict[str, Any] = {"status": 200, "data": self._with_polling(data)}
         if task.status is TaskStatus.SUCCESS:
-            data["results"] = {"url": task.result_url}
-        return json_response(200, {"status": 200, "data": self._with_polling(data)})
+            place_result_url(answer, str(task.result_url), self._faults.result_url_place)
+        return json_response(200, answer)
 
     def _with_polling(self, data: dict[str, Any]) -> dict[str, Any]:
         interval = self._config.polling_interval_seconds
