@@ -1,7 +1,8 @@
 """The vendor's admission limits on task creation, as fault switches: a cap on the account's running tasks and a
 create rate (a token bucket). Both answer 429 "Too many requests" with a Retry-After, before anything is created
-or charged. The vendor publishes neither number; its documented limit is per IP and per key (250 requests per
-300 s, 5 QPS: docs.perfectcorp.com/develop/rate_limit), which the generic rate_429 switch stands in for."""
+or charged. The vendor publishes neither number; its rate-limit page (docs.perfectcorp.com/develop/rate_limit, as
+quoted in third-party notes: 250 requests per 300 s and 5 QPS, per IP and per key) is what the generic rate_429
+switch stands in for."""
 
 from __future__ import annotations
 
