@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local import media
-from local.emulator import Emulator, EmulatorConfig
+from local.emulator import Clock, Emulator, EmulatorConfig
 from local.eventually import eventually
 from tests.emulator.helpers import VendorClient
 
@@ -46,9 +46,9 @@ def make_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
     """Start emulators with config overrides; all are stopped after the test."""
     started: list[Emulator] = []
 
-    def start(**overrides: Any) -> Emulator:
+    def start(clock: Clock | None = None, **overrides: Any) -> Emulator:
         overrides.setdefault("storage_dir", tmp_path / f"emulator-{len(started)}")
-        emulator = Emulator(EmulatorConfig(**overrides)).start()
+        emulator = Emulator(EmulatorConfig(**overrides), clock=clock).start()
         started.append(emulator)
         return emulator
 

@@ -6,11 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import requests
 
-from local.emulator import DEFAULT_WEBHOOK_SECRET, Emulator
+from local.emulator import DEFAULT_WEBHOOK_SECRET, AdjustableClock, Emulator
 from tests.emulator.conftest import WebhookReceiver
 from tests.emulator.helpers import CREDIT_PATH, VendorClient
 
@@ -98,3 +100,15 @@ def test_advance_the_clock_over_http(emulator: Emulator, client: VendorClient) -
     assert client.status(task_id).status_code == 400  # the unpolled window passed
     backwards = requests.post(f"{emulator.base_url}/_emulator/clock", json={"advance_seconds": -5}, timeout=5)
     assert backwards.status_code == 400
+
+
+def test_an_injected_clock_is_the_one_that_expires_things(make_emulator: Callable[..., Emulator]) -> None:
+    clock = AdjustableClock()
+    emulator = make_emulator(clock=clock)
+    entry = VendorClient(emulator.base_url, emulator.config.api_key).declare("image/jpeg", "a.jpg", 5)
+    clock.advance(emulator.config.upload_url_ttl_seconds + 1)
+    put = entry["requests"][0]
+    assert requests.put(put["url"], data=b"12345", headers=put["headers"], timeout=5).status_code == 403
+    assert emulator.clock_offset() == clock.offset_seconds
+    with pytest.raises(ValueError):
+        clock.advance(-1)
