@@ -19,7 +19,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key", default=EmulatorConfig.api_key)
     parser.add_argument("--secret", default=DEFAULT_WEBHOOK_SECRET, help="webhook signing secret (whsec_...)")
     parser.add_argument("--webhook-url", action="append", default=[], help="repeat for several endpoints")
-    parser.add_argument("--credit-units", type=int, default=EmulatorConfig.credit_units)
+    parser.add_argument("--credit-units", type=float, default=EmulatorConfig.credit_units)
     parser.add_argument("--polling-interval", type=float, default=None, help="report data.polling_interval")
     parser.add_argument("--result-ttl", type=float, default=EmulatorConfig.result_url_ttl_seconds)
     parser.add_argument("--unpolled-expiry", type=float, default=EmulatorConfig.unpolled_expiry_seconds)

@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from local.emulator.clock import Clock
 from local.emulator.routing import Request, Response, RouteKind, Router, s3_error
 from local.emulator.signing import UrlSigner
 from local.emulator.state import Store
@@ -21,8 +22,9 @@ class IncompleteBody(Exception):
 
 
 class BlobEndpoints:
-    def __init__(self, store: Store, storage: Storage, signer: UrlSigner) -> None:
+    def __init__(self, store: Store, storage: Storage, signer: UrlSigner, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
         self._storage = storage
         self._signer = signer
 
@@ -31,7 +33,7 @@ class BlobEndpoints:
         router.add("GET", RESULT_PATH, RouteKind.BLOB, self.result)
 
     def _refused(self, request: Request, method: str) -> Response | None:
-        problem = self._signer.check(method, request.path, request.query)
+        problem = self._signer.check(method, request.path, request.query, self._clock.now())
         if problem == "AccessDenied":
             return s3_error(403, "AccessDenied", "Request has expired")
         if problem is not None:
@@ -52,10 +54,10 @@ class BlobEndpoints:
             # S3 signs these headers into the presigned URL: any difference breaks the signature.
             return s3_error(403, "SignatureDoesNotMatch", mismatch)
         try:
-            etag = _receive(request, record.path, record.file_size)
+            etag, sha256 = _receive(request, record.path, record.file_size)
         except IncompleteBody:
             return s3_error(400, "IncompleteBody", "You did not provide the number of bytes in Content-Length")
-        self._store.mark_uploaded(record.file_id)
+        self._store.mark_uploaded(record.file_id, sha256)
         return Response(200, b"", {"ETag": f'"{etag}"'})
 
     def result(self, request: Request) -> Response:
@@ -77,10 +79,12 @@ def _header_mismatch(request: Request, content_type: str, file_size: int) -> str
     return None
 
 
-def _receive(request: Request, dest: Path, length: int) -> str:
-    """Stream exactly `length` bytes to dest in chunks; returns the MD5 hex digest (S3's ETag)."""
+def _receive(request: Request, dest: Path, length: int) -> tuple[str, str]:
+    """Stream exactly `length` bytes to dest in chunks; returns the MD5 hex digest (S3's ETag) and the SHA-256
+    (the ledger counts uploads by content)."""
     request.body_consumed = True
     digest = hashlib.md5(usedforsecurity=False)
+    content = hashlib.sha256()
     scratch = dest.with_suffix(".part")
     remaining = length
     with scratch.open("wb") as out:
@@ -90,7 +94,8 @@ def _receive(request: Request, dest: Path, length: int) -> str:
                 scratch.unlink(missing_ok=True)
                 raise IncompleteBody
             digest.update(chunk)
+            content.update(chunk)
             out.write(chunk)
             remaining -= len(chunk)
     os.replace(scratch, dest)
-    return digest.hexdigest()
+    return digest.hexdigest(), content.hexdigest()

@@ -44,7 +44,7 @@ class EmulatorConfig:
     # The vendor signs with one secret; extra secrets add more `v1,` signatures (receiver-side rotation tests).
     extra_webhook_secrets: list[str] = field(default_factory=list)
     webhook_urls: list[str] = field(default_factory=list)
-    credit_units: int = 1000
+    credit_units: float = 1000
     # When set, reported as data.polling_interval (seconds) in the create and status responses.
     polling_interval_seconds: float | None = None
     result_url_ttl_seconds: float = 7200.0

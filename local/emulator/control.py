@@ -14,6 +14,8 @@ class Controllable(Protocol):
     def reset(self) -> None: ...
     def add_webhook_url(self, url: str) -> None: ...
     def expire_task(self, task_id: str) -> None: ...
+    def advance_clock(self, seconds: float) -> float: ...
+    def clock_offset(self) -> float: ...
 
 
 class ControlEndpoints:
@@ -27,6 +29,8 @@ class ControlEndpoints:
         router.add("POST", "/_emulator/reset", RouteKind.CONTROL, self.reset)
         router.add("POST", "/_emulator/webhook-urls", RouteKind.CONTROL, self.add_webhook_url)
         router.add("POST", "/_emulator/tasks/{task_id}/expire", RouteKind.CONTROL, self.expire_task)
+        router.add("GET", "/_emulator/clock", RouteKind.CONTROL, self.clock)
+        router.add("POST", "/_emulator/clock", RouteKind.CONTROL, self.advance_clock)
 
     def get_faults(self, request: Request) -> Response:
         return json_response(200, self._target.faults_dict())
@@ -59,3 +63,13 @@ class ControlEndpoints:
     def expire_task(self, request: Request) -> Response:
         self._target.expire_task(request.params["task_id"])
         return json_response(200, {"expired": request.params["task_id"]})
+
+    def clock(self, request: Request) -> Response:
+        return json_response(200, {"offset_seconds": self._target.clock_offset()})
+
+    def advance_clock(self, request: Request) -> Response:
+        body = request.json()
+        seconds = body.get("advance_seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+            raise ApiError(400, 'expected {"advance_seconds": <seconds >= 0>}', "InvalidParameters")
+        return json_response(200, {"offset_seconds": self._target.advance_clock(float(seconds))})

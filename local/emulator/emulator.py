@@ -6,8 +6,10 @@ from types import TracebackType
 from typing import Any
 
 from local.emulator.blobs import BlobEndpoints
+from local.emulator.clock import AdjustableClock, Clock
 from local.emulator.config import EmulatorConfig
 from local.emulator.control import ControlEndpoints
+from local.emulator.credit import CreditEndpoints
 from local.emulator.faults import Dice, Faults, apply_faults, reset_faults
 from local.emulator.metrics import RequestMetrics
 from local.emulator.routing import Router
@@ -24,25 +26,28 @@ from local.emulator.worker import TaskRunner
 class Emulator:
     """A local YouCam AI Video Face Swap API. Use as a context manager, or call start() and stop()."""
 
-    def __init__(self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0,
+                 clock: Clock | None = None) -> None:
         self.config = config or EmulatorConfig()
+        self.clock = clock or AdjustableClock()
         self.faults = Faults(credit_units=self.config.credit_units)
         self._address = (host, port)
         self._server: EmulatorHttpServer | None = None
         self._closed = False
         self._dice = Dice(self.config.seed)
         self._metrics = RequestMetrics()
-        self._store = Store(self.faults)
+        self._store = Store(self.faults, self.clock)
         self._storage = Storage(self.config.storage_dir)
         self._signer = UrlSigner()
         self._scheduler = Scheduler()
         self._webhooks = WebhookSender(self.config, self.faults, self._scheduler)
         self._runner = TaskRunner(self.config, self._store, self._storage, self._scheduler, self._webhooks,
-                                  self._signer, lambda: self.base_url)
+                                  self._signer, self.clock, lambda: self.base_url)
         self._router = Router()
-        VendorApi(self.config, self.faults, self._store, self._storage, self._signer, self._runner,
+        VendorApi(self.config, self.faults, self._store, self._storage, self._signer, self._runner, self.clock,
                   lambda: self.base_url).register(self._router)
-        BlobEndpoints(self._store, self._storage, self._signer).register(self._router)
+        CreditEndpoints(self.faults, self.clock, lambda: self.base_url).register(self._router)
+        BlobEndpoints(self._store, self._storage, self._signer, self.clock).register(self._router)
         ControlEndpoints(self).register(self._router)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -102,6 +107,15 @@ class Emulator:
 
     def expire_task(self, task_id: str) -> None:
         self._store.expire(task_id)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the emulator's clock ahead (URL, task and task-id expiry, the create-rate bucket); returns the
+        total offset from the wall clock. Processing and webhook delays are not affected."""
+        self.clock.advance(seconds)
+        return self.clock_offset()
+
+    def clock_offset(self) -> float:
+        return self.clock.offset_seconds
 
     def reset(self) -> None:
         """Forget files, tasks, charges, counters and deliveries; faults back to defaults. Webhook URLs stay."""

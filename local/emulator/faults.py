@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from local.emulator.config import FILE_PATHS
+
+RESULT_URL_PLACES = ("data.results.url", "data.results[0].url", "data.result_url", "url")
 FORGE_MODES = ("wrong_secret", "no_signature", "stale_timestamp")
 
 
@@ -44,8 +48,20 @@ class Faults:
     webhook_forge: str | None = None  # one of FORGE_MODES (True means "wrong_secret")
     # While set, every status call answers InvalidTaskId (and set_faults expires all existing tasks at once).
     expire_tasks: bool = False
-    # The live credit balance: task creation draws from it, so setting it sets the balance.
-    credit_units: int = 1000
+    # Admission limits on task creation, both answered 429 with Retry-After (limits.py): at most this many
+    # running tasks on the account, and a create rate (token bucket of create_burst) in creates per second.
+    max_running_tasks: int | None = None
+    create_rate_per_second: float | None = None
+    create_burst: int = 1
+    # The live credit balance (two decimals, like amount_dec): task creation draws from it, so setting it sets it.
+    credit_units: float = 1000
+    credit_legacy_amount: bool = False  # the credit answer carries only the deprecated integer `amount`
+    # More entries for the credit answer, reported as given and never drawn from (e.g. a type not starting "Api").
+    credit_extra_entries: list[dict[str, Any]] | None = None
+    # Where a successful status answer carries the result URL (one of RESULT_URL_PLACES; the first is documented).
+    result_url_place: str = "data.results.url"
+    # One File API path (of FILE_PATHS) answers 404, to test a client's fallback to the other.
+    file_path_missing: str | None = None
     reject_api_key: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,7 +88,14 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "webhook_out_of_order": (bool,),
     "webhook_forge": (str, type(None)),
     "expire_tasks": (bool,),
-    "credit_units": (int,),
+    "max_running_tasks": (int, type(None)),
+    "create_rate_per_second": (float, type(None)),
+    "create_burst": (int,),
+    "credit_units": (float,),
+    "credit_legacy_amount": (bool,),
+    "credit_extra_entries": (list, type(None)),
+    "file_path_missing": (str, type(None)),
+    "result_url_place": (str,),
     "reject_api_key": (bool,),
 }
 
@@ -94,13 +117,27 @@ def coerce_fault(name: str, value: Any) -> Any:
     return value
 
 
+# Per-switch checks after the type check (None always passes where a switch allows it): (test, what it must be).
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "status_5xx": (lambda v: 500 <= v <= 599, "a 5xx status"),
+    "max_running_tasks": (lambda v: v >= 0, ">= 0"),
+    "create_rate_per_second": (lambda v: v > 0, "> 0 (None switches it off)"),
+    "create_burst": (lambda v: v >= 1, "at least 1"),
+    "credit_units": (lambda v: v >= 0, ">= 0"),
+    "result_url_place": (lambda v: v in RESULT_URL_PLACES, f"one of {RESULT_URL_PLACES}"),
+    "file_path_missing": (lambda v: v in FILE_PATHS, f"one of {FILE_PATHS}"),
+    "credit_extra_entries": (lambda v: all(isinstance(e, dict) for e in v), "a list of objects"),
+}
+
+
 def _check_range(name: str, value: Any) -> None:
     if name.startswith("rate_") and not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} is a probability (0..1)")
-    if name == "status_5xx" and not 500 <= value <= 599:
-        raise ValueError("status_5xx must be a 5xx status")
     if name.endswith("_seconds") and value < 0:
         raise ValueError(f"{name} cannot be negative")
+    test, expected = _RULES.get(name, (lambda v: True, ""))
+    if value is not None and not test(value):
+        raise ValueError(f"{name} must be {expected}")
 
 
 def _forge_mode(value: Any) -> str | None:
@@ -120,7 +157,7 @@ def apply_faults(faults: Faults, changes: dict[str, Any]) -> None:
         setattr(faults, name, value)
 
 
-def reset_faults(faults: Faults, credit_units: int) -> None:
+def reset_faults(faults: Faults, credit_units: float) -> None:
     """Back to defaults in place, so callers holding `emulator.faults` keep a live reference."""
     for f in dataclasses.fields(Faults):
         setattr(faults, f.name, f.default)

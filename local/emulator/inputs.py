@@ -3,6 +3,7 @@ downloader: error_download_* when unreachable, size-limit codes when too large."
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,9 @@ class InputFetcher:
             return self._uploaded(ref.file_id, kind)
         if ref.url is None:
             raise EngineError("invalid_parameter", "input has neither a file id nor a URL")
-        return download(ref.url, workdir / name, kind.max_bytes(self._limits), kind)
+        path, sha256 = download(ref.url, workdir / name, kind.max_bytes(self._limits), kind)
+        self._store.ledger.input_downloaded(sha256)
+        return path
 
     def _uploaded(self, file_id: str, kind: InputKind) -> Path:
         record = self._store.file(file_id)
@@ -49,8 +52,10 @@ class InputFetcher:
         return record.path
 
 
-def download(url: str, dest: Path, max_bytes: int, kind: InputKind) -> Path:
-    """Stream url to dest without holding it in memory; stop as soon as it is over max_bytes."""
+def download(url: str, dest: Path, max_bytes: int, kind: InputKind) -> tuple[Path, str]:
+    """Stream url to dest without holding it in memory; stop as soon as it is over max_bytes. Returns the path
+    and the content's SHA-256. Like the vendor: any answer but 200 (an expired or wrongly signed presigned S3
+    URL answers 403) fails the task with error_download_video / error_download_image."""
     try:
         with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
             if response.status_code != 200:
@@ -58,17 +63,20 @@ def download(url: str, dest: Path, max_bytes: int, kind: InputKind) -> Path:
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > max_bytes:
                 raise EngineError(kind.size_error, f"{declared} bytes is over {max_bytes}")
-            _stream_to(response, dest, max_bytes, kind)
+            sha256 = _stream_to(response, dest, max_bytes, kind)
     except requests.RequestException as exc:
         raise EngineError(kind.download_error, type(exc).__name__) from exc
-    return dest
+    return dest, sha256
 
 
-def _stream_to(response: requests.Response, dest: Path, max_bytes: int, kind: InputKind) -> None:
+def _stream_to(response: requests.Response, dest: Path, max_bytes: int, kind: InputKind) -> str:
     written = 0
+    content = hashlib.sha256()
     with dest.open("wb") as out:
         for chunk in response.iter_content(CHUNK):
             written += len(chunk)
             if written > max_bytes:
                 raise EngineError(kind.size_error, f"more than {max_bytes} bytes")
+            content.update(chunk)
             out.write(chunk)
+    return content.hexdigest()

@@ -25,11 +25,19 @@ class BadRequestBody(Exception):
 class ApiError(Exception):
     """Raised by handlers; answered with the vendor's error body."""
 
-    def __init__(self, status: int, message: str, error_code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, error_code: str | None = None,
+                 retry_after_seconds: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_code = error_code
+        self.retry_after_seconds = retry_after_seconds
+
+    def response(self) -> Response:
+        answer = api_error(self.status, self.message, self.error_code)
+        if self.retry_after_seconds is not None:
+            answer.headers["Retry-After"] = str(self.retry_after_seconds)
+        return answer
 
 
 class Readable(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -59,7 +60,7 @@ class Dispatcher:
             self._answer_late(route)
             return response
         except ApiError as exc:
-            return api_error(exc.status, exc.message, exc.error_code)
+            return exc.response()
         except BadRequestBody as exc:
             return api_error(400, str(exc), "BadRequest")
         except Exception:
@@ -109,6 +110,13 @@ class EmulatorHttpServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         super().__init__(address, _HttpHandler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that closes a keep-alive connection with an unread answer resets it: not the emulator's error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            log.debug("client %s reset the connection", client_address)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def serve_in_background(self) -> threading.Thread:
         # A short poll interval keeps stop() fast (shutdown waits for the next poll).

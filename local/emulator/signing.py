@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from urllib.parse import urlencode
 
 
@@ -24,12 +23,12 @@ class UrlSigner:
         query = urlencode({"expires": expires, "signature": self._signature(method, path, expires)})
         return f"{base_url}{path}?{query}"
 
-    def check(self, method: str, path: str, query: dict[str, str], now: float | None = None) -> str | None:
+    def check(self, method: str, path: str, query: dict[str, str], now: float) -> str | None:
         """None when valid, else the S3-style error code: SignatureDoesNotMatch or AccessDenied (expired)."""
         expires = query.get("expires", "")
         expected = self._signature(method, path, expires)
         if not expires or not hmac.compare_digest(expected, query.get("signature", "")):
             return "SignatureDoesNotMatch"
-        if (now if now is not None else time.time()) > float(expires):
+        if now > float(expires):
             return "AccessDenied"
         return None

@@ -12,8 +12,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from local.emulator.clock import Clock
 from local.emulator.config import VIDEO_CONTENT_TYPES
 from local.emulator.faults import Faults
+from local.emulator.ledger import Ledger
+from local.emulator.limits import CreateLimits, Throttled
 
 
 class TaskStatus(StrEnum):
@@ -111,9 +114,12 @@ class ExpiryRules:
 
 
 class Store:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, clock: Clock) -> None:
         self._lock = threading.Lock()
         self._faults = faults
+        self._clock = clock
+        self._limits = CreateLimits(faults)
+        self.ledger = Ledger()
         self._finished = threading.Condition(self._lock)
         self._files: dict[str, FileRecord] = {}
         self._uploads: dict[str, str] = {}  # upload key -> file id
@@ -125,6 +131,7 @@ class Store:
         with self._lock:
             self._files[record.file_id] = record
             self._uploads[record.upload_key] = record.file_id
+        self.ledger.file_registered(record.file_name, record.content_type)
 
     def file(self, file_id: str) -> FileRecord | None:
         with self._lock:
@@ -135,23 +142,33 @@ class Store:
             file_id = self._uploads.get(upload_key)
             return self._files.get(file_id) if file_id else None
 
-    def mark_uploaded(self, file_id: str) -> None:
+    def mark_uploaded(self, file_id: str, sha256: str) -> None:
         with self._lock:
-            if file_id in self._files:
-                self._files[file_id].uploaded = True
+            record = self._files.get(file_id)
+            if record is None:
+                return
+            record.uploaded = True
+        self.ledger.file_uploaded(record.file_name, sha256)
 
     # --- tasks -------------------------------------------------------------------------------------------
     def create_task(self, task: TaskRecord) -> None:
-        """Charge the task's units, apply task_error_code and record it; CreditInsufficient changes nothing."""
+        """Admit, charge the task's units, apply task_error_code and record it. Throttled (429) and
+        CreditInsufficient change nothing; the cap check and the new task share one lock, so it always holds."""
         with self._lock:
+            try:
+                self._limits.admit(self.ledger.running, task.created_at)
+            except Throttled as exc:
+                self.ledger.throttled(exc.reason)
+                raise
             if self._faults.credit_units < task.units:
                 raise CreditInsufficient(f"{task.units} units needed, {self._faults.credit_units} left")
-            self._faults.credit_units -= task.units
+            self._faults.credit_units = round(self._faults.credit_units - task.units, 2)
             forced_error = self._take_forced_error()
             if forced_error is not None:
                 task.plan = dataclasses.replace(task.plan, forced_error=forced_error)
             self._tasks[task.task_id] = task
             self._charges.append({"task_id": task.task_id, "units": task.units, "at": task.created_at})
+            self.ledger.running_changed(task.created_at, +1)
 
     def _take_forced_error(self) -> str | None:
         """The engine code this task must end in (task_error_code), counting down task_error_count."""
@@ -166,7 +183,7 @@ class Store:
 
     def poll_task(self, task_id: str, rules: ExpiryRules, force_expire: bool) -> TaskRecord | None:
         """The task as a status call sees it, or None if unknown or expired (expiry is permanent)."""
-        now = time.time()
+        now = self._clock.now()
         with self._lock:
             task = self._tasks.get(task_id)
             if task is None or task.expired:
@@ -199,7 +216,8 @@ class Store:
                 return None
             for name, value in outcome.items():
                 setattr(task, name, value)
-            task.finished_at = time.time()
+            task.finished_at = self._clock.now()
+            self.ledger.running_changed(task.finished_at, -1)
             self._finished.notify_all()
             return dataclasses.replace(task)
 
@@ -237,7 +255,9 @@ class Store:
                 "units_charged": sum(c["units"] for c in self._charges),
                 "credit_units": self._faults.credit_units,
                 "charges": [dict(c) for c in self._charges],
+                "units_by_task": {c["task_id"]: c["units"] for c in self._charges},
                 "tasks": [t.summary() for t in self._tasks.values()],
+                **self.ledger.snapshot(),
             }
 
     def clear(self) -> None:
@@ -246,4 +266,6 @@ class Store:
             self._uploads.clear()
             self._tasks.clear()
             self._charges.clear()
+            self.ledger.clear()
+            self._limits.reset()
             self._finished.notify_all()

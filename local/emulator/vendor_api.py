@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local.emulator.config import CREDIT_PATH, FEATURE_COST_PATH, FILE_PATHS, TASK_PATH, EmulatorConfig
+from local.emulator.clock import Clock
+from local.emulator.config import FILE_PATHS, TASK_PATH, EmulatorConfig
 from local.emulator.faults import Faults
+from local.emulator.limits import Throttled
 from local.emulator.routing import ApiError, Request, Response, RouteKind, Router, api_error, json_response
 from local.emulator.signing import UrlSigner
 from local.emulator.state import (
@@ -30,22 +32,24 @@ from local.emulator.worker import TaskRunner
 UPLOAD_PATH = "/_upload/{upload_key}"
 
 
-def feature_skus(base_url: str) -> list[dict[str, Any]]:
-    # Invented but plausible catalogue entries (the real one is account-specific); used to test paging.
-    return [
-        {"description": "AI Video Face Swap", "amount": 1, "unit": 5, "proc_unit": "second",
-         "run_task_url": f"{base_url}{TASK_PATH}"},
-        {"description": "AI Face Swap", "amount": 1, "unit": 1, "proc_unit": "image",
-         "run_task_url": f"{base_url}/s2s/v2.0/task/face-swap"},
-        {"description": "AI Background Removal", "amount": 1, "unit": 1, "proc_unit": "image",
-         "run_task_url": f"{base_url}/s2s/v2.0/task/sod"},
-    ]
+def place_result_url(answer: dict[str, Any], url: str, place: str) -> None:
+    """Put the result URL where `place` (one of RESULT_URL_PLACES) says: the documented `data.results.url`, or
+    one of the readings the vendor's garbled schema allows."""
+    data = answer["data"]
+    if place == "data.results[0].url":
+        data["results"] = [{"url": url}]
+    elif place == "data.result_url":
+        data["result_url"] = url
+    elif place == "url":  # beside data: the schema references the {url} object from the response itself
+        answer["url"] = url
+    else:
+        data["results"] = {"url": url}
 
 
 class VendorApi:
     def __init__(
         self, config: EmulatorConfig, faults: Faults, store: Store, storage: Storage, signer: UrlSigner,
-        runner: TaskRunner, base_url: Callable[[], str],
+        runner: TaskRunner, clock: Clock, base_url: Callable[[], str],
     ) -> None:
         self._config = config
         self._faults = faults
@@ -53,6 +57,7 @@ class VendorApi:
         self._storage = storage
         self._signer = signer
         self._runner = runner
+        self._clock = clock
         self._base_url = base_url
 
     def register(self, router: Router) -> None:
@@ -60,11 +65,11 @@ class VendorApi:
             router.add("POST", path, RouteKind.VENDOR, self.create_files)
         router.add("POST", TASK_PATH, RouteKind.VENDOR, self.create_task)
         router.add("GET", TASK_PATH + "/{task_id}", RouteKind.VENDOR, self.task_status)
-        router.add("GET", CREDIT_PATH, RouteKind.VENDOR, self.credit)
-        router.add("GET", FEATURE_COST_PATH, RouteKind.VENDOR, self.feature_cost)
 
     # --- File API ----------------------------------------------------------------------------------------
     def create_files(self, request: Request) -> Response:
+        if request.path == self._faults.file_path_missing:  # as if this vendor had only the other path
+            raise ApiError(404, "Not found")
         specs = parse_file_specs(request.json(), self._config.limits)
         files = [self._declare(spec) for spec in specs]
         return json_response(200, {"status": 200, "data": {"files": files}})
@@ -72,9 +77,9 @@ class VendorApi:
     def _declare(self, spec: FileSpec) -> dict[str, Any]:
         upload_key = secrets.token_hex(16)
         record = FileRecord(new_file_id(), upload_key, spec.content_type, spec.file_name, spec.file_size,
-                            self._storage.upload_path(upload_key), time.time())
+                            self._storage.upload_path(upload_key), self._clock.now())
         self._store.add_file(record)
-        expires_at = time.time() + self._config.upload_url_ttl_seconds
+        expires_at = record.created_at + self._config.upload_url_ttl_seconds
         url = self._signer.sign(self._base_url(), "PUT", UPLOAD_PATH.format(upload_key=upload_key), expires_at)
         length: int | str = spec.file_size if self._config.content_length_header_as_int else str(spec.file_size)
         return {
@@ -88,7 +93,7 @@ class VendorApi:
     # --- Task API ----------------------------------------------------------------------------------------
     def create_task(self, request: Request) -> Response:
         parsed = parse_task_request(request.json(), self._store, self._config.limits)
-        now = time.time()
+        now = self._clock.now()
         task = TaskRecord(
             task_id=new_task_id(), src=parsed.src, ref=parsed.ref, dst_duration=parsed.dst_duration,
             units=math.ceil(parsed.dst_duration / self._config.limits.seconds_per_unit), plan=self._plan(),
@@ -96,6 +101,8 @@ class VendorApi:
         )
         try:
             self._store.create_task(task)
+        except Throttled as exc:
+            raise ApiError(429, "Too many requests", retry_after_seconds=exc.retry_after_seconds) from exc
         except CreditInsufficient as exc:
             raise ApiError(400, f"Insufficient credit: {exc}", "CreditInsufficiency") from exc
         self._runner.submit(task)
@@ -110,34 +117,20 @@ class VendorApi:
         rules = ExpiryRules(self._config.unpolled_expiry_seconds, self._config.task_id_ttl_seconds)
         task = self._store.poll_task(request.params["task_id"], rules, self._faults.expire_tasks)
         if task is None:
-            return api_error(400, "Invalid task ID", "InvalidTaskId")
+            # The documented InvalidTaskId and TaskTimeout bodies carry no error_code (face-swap-vid OpenAPI,
+            # components.responses), unlike the run call's 400s.
+            return api_error(400, "Invalid task ID")
         if task.plan.times_out:
-            return api_error(500, "Task execution timed out", "TaskTimeout")
+            return api_error(500, "Task execution timed out")
         data: dict[str, Any] = {"task_status": str(task.status), "error": task.error,
                                 "error_message": task.error_message}
+        answer: dict[str, Any] = {"status": 200, "data": self._with_polling(data)}
         if task.status is TaskStatus.SUCCESS:
-            data["results"] = {"url": task.result_url}
-        return json_response(200, {"status": 200, "data": self._with_polling(data)})
+            place_result_url(answer, str(task.result_url), self._faults.result_url_place)
+        return json_response(200, answer)
 
     def _with_polling(self, data: dict[str, Any]) -> dict[str, Any]:
         interval = self._config.polling_interval_seconds
         if interval is not None:
             data["polling_interval"] = int(interval) if float(interval).is_integer() else interval
         return data
-
-    # --- Credit ------------------------------------------------------------------------------------------
-    def credit(self, request: Request) -> Response:
-        return json_response(200, {"results": [{"type": "ApiUnit", "amount": self._faults.credit_units}]})
-
-    def feature_cost(self, request: Request) -> Response:
-        skus = feature_skus(self._base_url())
-        try:
-            page_size = int(request.query.get("page_size", "20"))
-            start = int(request.query.get("starting_token") or 0)
-        except ValueError as exc:
-            raise ApiError(400, "page_size and starting_token must be integers", "InvalidParameters") from exc
-        if not 1 <= page_size <= 100 or start < 0:
-            raise ApiError(400, "page_size must be 1..100", "InvalidParameters")
-        end = start + page_size
-        next_token = str(end) if end < len(skus) else None
-        return json_response(200, {"result": {"skus": skus[start:end], "next_token": next_token}})

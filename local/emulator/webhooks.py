@@ -51,8 +51,10 @@ class Delivery:
     sent_at: float
 
 
-def new_webhook_id() -> str:
-    return "msg_" + secrets.token_hex(12)
+def webhook_id(task_id: str, created_at: int) -> str:
+    """The vendor's own form, `msg_<task_id>:<created_at>`: the same for every endpoint and every resend of one
+    event, so a receiver that drops repeated ids drops duplicates and nothing else."""
+    return f"msg_{task_id}:{created_at}"
 
 
 def signature_header(event: Event, body: str, timestamp: int, config: EmulatorConfig, forge: str | None) -> str:
@@ -91,12 +93,15 @@ class WebhookSender:
             with self._lock:
                 self._dropped += 1
             return
-        final = Event(new_webhook_id(), task.task_id, str(task.status), int(task.finished_at or time.time()), "final")
+        finished = int(task.finished_at or time.time())
+        final = Event(webhook_id(task.task_id, finished), task.task_id, str(task.status), finished, "final")
         events = [final]
         if self._faults.webhook_duplicate:
             events.append(Event(final.webhook_id, final.task_id, final.task_status, final.created_at, "duplicate"))
         if self._faults.webhook_out_of_order:
-            events.append(Event(new_webhook_id(), task.task_id, "running", int(task.created_at), "stale"))
+            # Strictly older than the final event, so its id differs even for a task that took under a second.
+            stale_at = min(int(task.created_at), finished - 1)
+            events.append(Event(webhook_id(task.task_id, stale_at), task.task_id, "running", stale_at, "stale"))
         forge, generation = self._faults.webhook_forge, self._generation
 
         def deliver() -> None:

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from local.emulator.clock import Clock
 from local.emulator.config import EmulatorConfig
 from local.emulator.engine_errors import EngineError, describe
 from local.emulator.inputs import IMAGE, VIDEO, InputFetcher
@@ -41,6 +42,7 @@ class TaskRunner:
         scheduler: Scheduler,
         webhooks: WebhookSender,
         signer: UrlSigner,
+        clock: Clock,
         base_url: Callable[[], str],
     ) -> None:
         self._config = config
@@ -49,6 +51,7 @@ class TaskRunner:
         self._scheduler = scheduler
         self._webhooks = webhooks
         self._signer = signer
+        self._clock = clock
         self._base_url = base_url
         self._fetcher = InputFetcher(store, config.limits)
         self._pool = ThreadPoolExecutor(max_workers=max(1, config.worker_threads), thread_name_prefix="emulator-task")
@@ -92,7 +95,7 @@ class TaskRunner:
 
     def _finish(self, task_id: str, outcome: Outcome) -> None:
         if outcome["status"] is TaskStatus.SUCCESS:
-            expires_at = time.time() + self._config.result_url_ttl_seconds
+            expires_at = self._clock.now() + self._config.result_url_ttl_seconds
             outcome = {**outcome, "result_url": self._signer.sign(
                 self._base_url(), "GET", result_path_template(task_id), expires_at)}
         task = self._store.finish_task(task_id, **outcome)

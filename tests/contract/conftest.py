@@ -3,7 +3,6 @@ small generated media, and client settings with tiny back-offs so that retries c
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from faceswap.config import VendorSettings
 from faceswap.youcam import TaskStatus, YouCamClient
 from local.emulator import Emulator, EmulatorConfig
+from local.eventually import eventually
 from local.media import make_face_image, make_video
 
 API_KEY = "contract-test-key"
@@ -81,14 +81,11 @@ def upload_media(client: YouCamClient, media: Media) -> tuple[str, str]:
 
 
 def poll_until_final(client: YouCamClient, task_id: str, timeout: float = 60.0) -> TaskStatus:
-    deadline = time.monotonic() + timeout
-    while True:
+    def final() -> TaskStatus | None:
         status = client.get_task(task_id)
-        if status.is_final:
-            return status
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"task {task_id} still {status.status} after {timeout} s")
-        time.sleep(0.1)
+        return status if status.is_final else None
+
+    return eventually(final, timeout, what=f"task {task_id} final")
 
 
 def requests_to(emulator: Emulator, route: str) -> dict[str, int]:

@@ -59,7 +59,7 @@ def test_a_revoked_key_is_refused(emulator: Emulator, client: YouCamClient) -> N
     "arguments",
     [
         {"src_file_id": "unknown-file", "ref_file_id": "unknown-too", "dst_duration": 2},
-        {"src_file_url": "ftp://example/v.mp4", "ref_file_url": "http://127.0.0.1:9/f.jpg", "dst_duration": 2},
+        {"src_file_id": "unknown-file", "ref_file_url": "http://127.0.0.1:9/f.jpg", "dst_duration": 2},
     ],
 )
 def test_parameters_the_vendor_refuses_are_invalid_parameters_and_not_retried(
@@ -95,6 +95,8 @@ def test_an_unsupported_file_type_is_refused_at_registration(emulator: Emulator,
         {"src_file_id": "a", "ref_file_id": "b", "dst_duration": 0},
         {"src_file_id": "a", "ref_file_id": "b", "dst_duration": True},
         {"src_file_id": "a", "ref_file_id": "b", "dst_duration": 2.5},
+        {"src_file_url": "ftp://example/v.mp4", "ref_file_url": "http://127.0.0.1:9/f.jpg", "dst_duration": 2},
+        {"src_file_id": "a", "ref_file_url": "s3://bucket/f.jpg", "dst_duration": 2},
     ],
 )
 def test_malformed_task_requests_are_refused_locally_before_any_http(

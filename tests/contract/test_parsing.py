@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 
+from faceswap.config import VendorSettings
 from faceswap.youcam import (
     ContentRejected,
     CreatedTask,
+    CreditBalance,
+    EndpointNotFound,
     EngineError,
     InsufficientCredit,
     InvalidApiKey,
@@ -28,7 +32,10 @@ from faceswap.youcam import (
     parse_polling_interval,
     task_error_from_code,
 )
+from faceswap.youcam.content_types import declared_content_type
 from faceswap.youcam.errors import error_from_payload
+from faceswap.youcam.result_url import find_result_url
+from faceswap.youcam.streaming import HeadFirst, read_head
 
 ENGINE_CODES = {
     "error_no_face": NoFaceDetected,
@@ -86,7 +93,8 @@ def test_unknown_engine_codes_are_final_task_failures_that_keep_the_code(code: s
         (500, {"error": "x", "error_code": "TaskTimeout"}, "GET", TaskTimedOut, False),
         (503, {"status": 503, "error": "Service Unavailable"}, "GET", ServerError, True),
         (502, {}, "POST", ServerError, True),
-        (404, {"error": "Not found"}, "GET", YouCamError, False),
+        (404, {"error": "Not found"}, "GET", EndpointNotFound, False),
+        (409, {"error": "Conflict"}, "GET", YouCamError, False),
     ],
 )
 def test_vendor_error_bodies_map_to_typed_errors(
@@ -196,3 +204,110 @@ def test_undocumented_in_between_states_mean_keep_polling() -> None:
 def test_a_status_answer_of_the_wrong_shape_is_unexpected(body: Any) -> None:
     with pytest.raises(UnexpectedResponse):
         TaskStatus.from_api("t", body)
+
+
+URL = "https://r.example/v.mp4?sig=1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"task_status": "success", "results": {"url": URL}}},  # documented
+        {"data": {"task_status": "success", "results": [{"url": URL}]}},
+        {"data": {"task_status": "success", "results": [{"urls": [URL]}]}},
+        {"data": {"task_status": "success", "results": {"video": {"url": URL}}}},
+        {"data": {"task_status": "success", "results": URL}},
+        {"data": {"task_status": "success", "result_url": URL}},
+        {"data": {"task_status": "success", "output": {"video_url": URL}}},
+        {"status": 200, "url": URL, "data": {"task_status": "success", "results": None}},  # the garbled schema
+        {"status": 200, "results": {"url": URL}, "data": {"task_status": "success"}},
+    ],
+)
+def test_the_result_url_is_found_wherever_it_sits(body: dict[str, Any]) -> None:
+    assert TaskStatus.from_api("t", body).result_url == URL
+
+
+def test_the_documented_place_wins_and_only_http_urls_count() -> None:
+    body = {"url": "https://top/level", "data": {"task_status": "success", "download_url": "https://late/key",
+                                                 "results": {"note": "ftp://no", "id": 7, "url": URL}}}
+    assert find_result_url(body) == URL
+    assert find_result_url({"data": {"results": {"url": "s3://bucket/key"}}}) is None
+    assert find_result_url({"data": {"results": [[[[[URL]]]]]}}) is None  # deeper than anyone nests it
+    assert find_result_url(None) is None
+
+
+def test_a_running_answer_keeps_no_url() -> None:
+    assert TaskStatus.from_api("t", {"data": {"task_status": "running", "results": {"url": URL}}}).result_url is None
+
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom"
+MOV_HEAD = b"\x00\x00\x00\x14ftypqt  "
+
+
+@pytest.mark.parametrize(
+    ("head", "name", "hint", "expected"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "face.png", "image/png", "image/jpeg"),  # bytes beat name and hint
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\r", "face.jpg", "image/jpeg", "image/png"),
+        (MP4_HEAD, "clip.mov", "video/quicktime", "video/mp4"),
+        (MOV_HEAD, "clip.mp4", None, "MOV"),
+        (b"\x00\x00\x00\x08wide\x00\x00", "old.mov", None, "MOV"),  # classic QuickTime: no ftyp
+        (b"garbage.....", "clip.mov", None, "MOV"),  # nothing in the bytes: the name
+        (b"garbage.....", "clip", "video/quicktime", "MOV"),
+        (b"garbage.....", "clip.mp4", None, "video/mp4"),
+        (b"garbage.....", "notes.txt", None, "application/octet-stream"),
+        (b"", "face.JPG", None, "image/jpeg"),
+    ],
+)
+def test_declared_content_type(head: bytes, name: str, hint: str | None, expected: str) -> None:
+    for mov in ("video/mp4", "video/quicktime"):
+        want = mov if expected == "MOV" else expected
+        assert declared_content_type(head, name, mov_content_type=mov, hint=hint) == want
+
+
+def test_the_mov_content_type_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YOUCAM_MOV_CONTENT_TYPE", raising=False)
+    assert VendorSettings.from_env().mov_content_type == "video/mp4"
+    monkeypatch.setenv("YOUCAM_MOV_CONTENT_TYPE", "video/quicktime")
+    assert VendorSettings.from_env().mov_content_type == "video/quicktime"
+
+
+def test_read_head_and_head_first_give_back_every_byte() -> None:
+    class Trickle(io.BytesIO):  # returns at most 5 bytes a read, like a slow socket
+        def read(self, size: int | None = -1, /) -> bytes:
+            return super().read(5 if size is None or size < 0 else min(size, 5))
+
+    source = Trickle(bytes(range(40)))
+    head = read_head(source, 12)
+    assert head == bytes(range(12))
+    stream = HeadFirst(head, source)
+    parts = [stream.read(3), stream.read(100), *iter(lambda: stream.read(7) or b"", b"")]
+    assert b"".join(part or b"" for part in parts) == bytes(range(40))
+    assert read_head(io.BytesIO(b"abc"), 12) == b"abc"
+
+
+@pytest.mark.parametrize(
+    ("entry", "units"),
+    [
+        ({"type": "ApiPaygToken", "amount": 10, "amount_dec": 10.04}, 10.04),
+        ({"type": "ApiPaygToken", "amount": 10}, 10.0),
+        ({"type": "ApiPaygToken", "amount": 10, "amount_dec": "10.04"}, 10.04),
+        ({"type": "ApiPaygToken", "amount": 10, "amount_dec": None}, 10.0),
+        ({"type": "ApiPaygToken", "amount": 10, "amount_dec": True}, 10.0),
+    ],
+)
+def test_credit_entries_read_amount_dec_first(entry: dict[str, Any], units: float) -> None:
+    assert CreditBalance.from_api({"status": 200, "results": [entry]}).entries[0].units == units
+
+
+@pytest.mark.parametrize("body", [{}, {"results": {}}, {"results": [1]}, {"results": [{"type": "Api"}]},
+                                  {"results": [{"type": "Api", "amount_dec": "many"}]}])
+def test_a_credit_answer_of_the_wrong_shape_is_unexpected(body: Any) -> None:
+    with pytest.raises(UnexpectedResponse):
+        CreditBalance.from_api(body)
+
+
+def test_spendable_units_are_the_api_entries() -> None:
+    body = {"results": [{"type": "ApiSubsToken", "amount_dec": 1.1}, {"type": "ApiPaygToken", "amount_dec": 2.2},
+                        {"type": "Gift", "amount_dec": 50}]}
+    assert CreditBalance.from_api(body).spendable_units == 3.3

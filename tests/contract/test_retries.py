@@ -15,6 +15,7 @@ from faceswap.youcam import (
     YouCamClient,
 )
 from local.emulator import Emulator
+from local.eventually import eventually
 from tests.contract.conftest import (
     API_KEY,
     CREDIT_ROUTE,
@@ -128,9 +129,8 @@ def test_a_lost_create_answer_is_not_retried_and_shows_the_double_create_risk(em
         emulator.set_faults(slow_seconds=0.6)
         with pytest.raises(VendorUnreachable):
             client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
-    time.sleep(0.8)  # let the slow request finish on the emulator
     # We saw an error, yet the vendor created (and billed) the task: a blind retry would create a second.
-    assert requests_to(emulator, TASK_ROUTE) == {"200": 1}
+    eventually(lambda: requests_to(emulator, TASK_ROUTE) == {"200": 1}, 5, what="the slow create answered")
     assert emulator.stats()["tasks_created"] == 1
 
 
@@ -140,5 +140,4 @@ def test_lost_answers_to_idempotent_calls_are_retried(emulator: Emulator) -> Non
     with YouCamClient(API_KEY, settings) as client, pytest.raises(VendorUnreachable) as caught:
         client.credit_balance()
     assert caught.value.retryable
-    time.sleep(0.6)
-    assert requests_to(emulator, CREDIT_ROUTE) == {"200": 2}
+    eventually(lambda: requests_to(emulator, CREDIT_ROUTE) == {"200": 2}, 5, what="both slow answers")

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from local import media
-from local.emulator import Emulator, EmulatorConfig
+from local.emulator import Clock, Emulator, EmulatorConfig
+from local.eventually import eventually
 from tests.emulator.helpers import VendorClient
 
 
@@ -45,9 +46,9 @@ def make_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
     """Start emulators with config overrides; all are stopped after the test."""
     started: list[Emulator] = []
 
-    def start(**overrides: Any) -> Emulator:
+    def start(clock: Clock | None = None, **overrides: Any) -> Emulator:
         overrides.setdefault("storage_dir", tmp_path / f"emulator-{len(started)}")
-        emulator = Emulator(EmulatorConfig(**overrides)).start()
+        emulator = Emulator(EmulatorConfig(**overrides), clock=clock).start()
         started.append(emulator)
         return emulator
 
@@ -78,14 +79,15 @@ class WebhookReceiver:
     url: str
     answer_status: int = 204
     received: list[Received] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while len(self.received) < count and (left := deadline - time.monotonic()) > 0:
-                self.arrived.wait(left)
-            return list(self.received)
+        """The deliveries received so far, once there are at least `count` (TimeoutError otherwise)."""
+        def arrived() -> list[Received] | None:
+            with self.lock:
+                return list(self.received) if len(self.received) >= count else None
+
+        return eventually(arrived, timeout, interval=0.02, what=f"{count} webhook deliveries")
 
 
 @pytest.fixture
@@ -96,9 +98,8 @@ def receiver() -> Iterator[WebhookReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.arrived:
+            with state.lock:
                 state.received.append(Received(dict(self.headers.items()), body, time.time()))
-                state.arrived.notify_all()
             self.send_response(state.answer_status)
             self.send_header("Content-Length", "0")
             self.end_headers()

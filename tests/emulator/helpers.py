@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import requests
+
+from local.eventually import eventually
 
 FILE_PATH = "/s2s/v2.0/file/face-swap-vid"
 GENERIC_FILE_PATH = "/s2s/v2.0/file"
@@ -58,16 +59,14 @@ class VendorClient:
     def status(self, task_id: str) -> requests.Response:
         return self.get(f"{TASK_PATH}/{task_id}")
 
-    def poll_until_final(self, task_id: str, timeout: float = 30.0, interval: float = 0.1) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def poll_until_final(self, task_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        def final() -> dict[str, Any] | None:
             answer = self.status(task_id)
             assert answer.status_code == 200, answer.text
             data: dict[str, Any] = answer.json()["data"]
-            if data["task_status"] != "running":
-                return data
-            time.sleep(interval)
-        raise AssertionError(f"task {task_id} did not finish in {timeout} s")
+            return data if data["task_status"] != "running" else None
+
+        return eventually(final, timeout, what=f"task {task_id} final")
 
 
 def assert_shape(actual: Any, expected: Any, where: str = "$") -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -44,12 +45,16 @@ STATUS_RUNNING = {"status": 200, "data": {"task_status": "running", "error": Non
 STATUS_SUCCESS = {"status": 200, "data": {"task_status": "success", "error": None, "error_message": str,
                                           "results": {"url": str}}}
 STATUS_ERROR = {"status": 200, "data": {"task_status": "error", "error": "error_no_face", "error_message": str}}
-# youcam-api.md §3: 400 Invalid task ID, 500 Task execution timed out.
-INVALID_TASK_ID = {"status": 400, "error": "Invalid task ID", "error_code": "InvalidTaskId"}
-TASK_TIMEOUT = {"status": 500, "error": "Task execution timed out", "error_code": "TaskTimeout"}
-# youcam-api.md, "What the vendor's own client does": credit balance and feature cost.
-CREDIT = {"results": [{"type": "ApiUnit", "amount": 1000}]}
-SKU = {"description": str, "amount": int, "unit": int, "proc_unit": str, "run_task_url": str}
+# Face-swap-vid OpenAPI, components.responses InvalidTaskId / TaskTimeout: status and error only, no error_code.
+INVALID_TASK_ID = {"status": 400, "error": "Invalid task ID"}
+TASK_TIMEOUT = {"status": 500, "error": "Task execution timed out"}
+# Unit-system OpenAPI, GET /s2s/v1.0/client/credit: amount (integer) is deprecated for amount_dec (number, two
+# decimals); expiry in ms.
+CREDIT = {"status": 200, "results": [{"id": int, "type": "ApiPaygToken", "amount": 1000, "amount_dec": 1000.0,
+                                      "expiry": int}]}
+# Unit-system OpenAPI, GET /s2s/v2.0/credit/feature-cost: amount number, unit "result_image" | "second",
+# proc_unit integer; page_size 1..20 (default 20); next_token a string, null on the last page.
+SKU = {"description": str, "amount": (int, float), "unit": str, "proc_unit": int, "run_task_url": str}
 
 
 @pytest.mark.parametrize("path", [FILE_PATH, GENERIC_FILE_PATH])
@@ -206,17 +211,62 @@ def test_credit_shape(client: VendorClient) -> None:
     answer = client.get(CREDIT_PATH)
     assert answer.status_code == 200
     assert_shape(answer.json(), CREDIT)
+    entry = answer.json()["results"][0]
+    assert entry["expiry"] > time.time() * 1000  # milliseconds, in the future
+
+
+def test_credit_amount_dec_has_two_decimals_and_amount_is_its_whole_part(
+    client: VendorClient, emulator: Emulator
+) -> None:
+    emulator.set_faults(credit_units=10.04)  # the documented example
+    entry = client.get(CREDIT_PATH).json()["results"][0]
+    assert (entry["amount"], entry["amount_dec"]) == (10, 10.04)
+    emulator.set_faults(never_finish=True)
+    assert client.create_task(src_file_url="http://127.0.0.1:9/v.mp4", ref_file_url="http://127.0.0.1:9/i.jpg",
+                              dst_duration=10).status_code == 200
+    entry = client.get(CREDIT_PATH).json()["results"][0]
+    assert (entry["amount"], entry["amount_dec"]) == (8, 8.04)
+
+
+def test_credit_legacy_answer_and_extra_entries(client: VendorClient, emulator: Emulator) -> None:
+    other = {"id": 7, "type": "WebSubsToken", "amount": 5, "amount_dec": 5.5, "expiry": 0}
+    emulator.set_faults(credit_units=3, credit_legacy_amount=True, credit_extra_entries=[other])
+    results = client.get(CREDIT_PATH).json()["results"]
+    assert_shape(results, [{"id": int, "type": "ApiPaygToken", "amount": 3, "expiry": int}, other])
 
 
 def test_feature_cost_pages(client: VendorClient) -> None:
     first = client.get(FEATURE_COST_PATH, params={"page_size": 2}).json()
-    assert_shape(first, {"result": {"skus": [SKU, SKU], "next_token": str}})
+    assert_shape(first, {"status": 200, "result": {"skus": [SKU, SKU], "next_token": "Mg"}})  # base64("2")
     second = client.get(FEATURE_COST_PATH, params={"page_size": 2, "starting_token": first["result"]["next_token"]})
-    assert_shape(second.json(), {"result": {"skus": [SKU], "next_token": None}})
+    assert_shape(second.json(), {"status": 200, "result": {"skus": [SKU], "next_token": None}})
     everything = first["result"]["skus"] + second.json()["result"]["skus"]
+    assert {s["unit"] for s in everything} <= {"result_image", "second"}
     face_swap = [s for s in everything if s["run_task_url"].endswith(TASK_PATH)]
-    assert face_swap == [{"description": "AI Video Face Swap", "amount": 1, "unit": 5, "proc_unit": "second",
+    assert face_swap == [{"description": "AI Video Face Swap", "amount": 1, "unit": "second", "proc_unit": 5,
                           "run_task_url": client.base_url + TASK_PATH}]
+    whole = client.get(FEATURE_COST_PATH).json()["result"]  # default page size 20
+    assert (whole["skus"], whole["next_token"]) == (everything, None)
+
+
+@pytest.mark.parametrize("query", [{"page_size": 21}, {"page_size": 0}, {"page_size": "x"},
+                                   {"starting_token": "%%%"}])
+def test_feature_cost_rejects_bad_paging(client: VendorClient, query: dict[str, object]) -> None:
+    answer = client.get(FEATURE_COST_PATH, params=query)
+    assert answer.status_code == 400
+    assert_shape(answer.json(), INVALID_PARAMETERS)
+
+
+@pytest.mark.parametrize("missing", [FILE_PATH, GENERIC_FILE_PATH])
+def test_one_file_api_path_can_be_missing(client: VendorClient, emulator: Emulator, missing: str) -> None:
+    emulator.set_faults(file_path_missing=missing)
+    body = {"files": [{"content_type": "video/mp4", "file_name": "clip.mp4", "file_size": 1234}]}
+    refused = client.post(missing, body)
+    assert refused.status_code == 404
+    assert_shape(refused.json(), {"status": 404, "error": "Not found"})
+    other = GENERIC_FILE_PATH if missing == FILE_PATH else FILE_PATH
+    assert_shape(client.post(other, body).json(), FILE_RESPONSE)
+    assert emulator.stats()["files_created"] == 1
 
 
 def test_unknown_path_and_method(client: VendorClient) -> None:

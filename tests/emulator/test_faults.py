@@ -123,7 +123,7 @@ def test_task_timeout_is_captured_at_creation(client: VendorClient, emulator: Em
     timing_out = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
     emulator.set_faults(task_timeout=False)
     normal = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
-    assert client.status(timing_out).json()["error_code"] == "TaskTimeout"
+    assert client.status(timing_out).json() == {"status": 500, "error": "Task execution timed out"}
     assert client.status(normal).status_code == 200
 
 
@@ -149,7 +149,7 @@ def test_expire_tasks(client: VendorClient, emulator: Emulator) -> None:
     emulator.set_faults(never_finish=True)
     old = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
     emulator.set_faults(expire_tasks=True)
-    assert client.status(old).json()["error_code"] == "InvalidTaskId"
+    assert client.status(old).json() == {"status": 400, "error": "Invalid task ID"}
     during = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
     assert client.status(during).status_code == 400
     emulator.set_faults(expire_tasks=False)

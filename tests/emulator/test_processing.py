@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def test_url_inputs_are_downloaded(
     created = client.create_task(src_file_url=f"{base}/v.mp4", ref_file_url=f"{base}/r.jpg", dst_duration=1)
     task_id = created.json()["data"]["task_id"]
     assert emulator.wait_for_task(task_id, timeout=30) == "success"
+    fetched = {hashlib.sha256(f.read_bytes()).hexdigest(): 1 for f in (folder / "v.mp4", folder / "r.jpg")}
+    assert emulator.stats()["downloads_by_sha256"] == fetched
 
 
 @pytest.mark.parametrize(
@@ -146,3 +149,34 @@ def test_url_input_failures(
     task_id = created.json()["data"]["task_id"]
     assert emulator.wait_for_task(task_id, timeout=30) == "error"
     assert client.status(task_id).json()["data"]["error"] == code
+
+
+@pytest.mark.parametrize(
+    ("role", "spoil", "outcome"),
+    [("src", None, ("success", None)),
+     ("src", "expire", ("error", "error_download_video")),
+     ("src", "tamper", ("error", "error_download_video")),
+     ("ref", "expire", ("error", "error_download_image"))],
+)
+def test_presigned_url_inputs_are_fetched_like_the_vendor(
+    client: VendorClient, emulator: Emulator, media_files: Media, file_server: tuple[str, Path],
+    role: str, spoil: str | None, outcome: tuple[str, str | None],
+) -> None:
+    """A presigned S3-style GET URL (here: a finished task's result URL) works while valid; expired or wrongly
+    signed, it answers 403 and the task fails with the vendor's download code for that input."""
+    first = client.start(client.upload(media_files.short_face_video), client.upload(media_files.reference_jpg), 1)
+    assert emulator.wait_for_task(first, timeout=30) == "success"
+    presigned = client.status(first).json()["data"]["results"]["url"]
+    if spoil == "expire":
+        emulator.advance_clock(emulator.config.result_url_ttl_seconds + 1)
+    elif spoil == "tamper":
+        presigned = presigned.replace("signature=", "signature=0")
+    base, folder = file_server
+    (folder / "v.mp4").write_bytes(media_files.short_face_video.read_bytes())
+    (folder / "r.jpg").write_bytes(media_files.reference_jpg.read_bytes())
+    inputs = ({"src_file_url": presigned, "ref_file_url": f"{base}/r.jpg"} if role == "src"
+              else {"src_file_url": f"{base}/v.mp4", "ref_file_url": presigned})
+    second = client.create_task(**inputs, dst_duration=1).json()["data"]["task_id"]
+    emulator.wait_for_task(second, timeout=30)
+    data = client.status(second).json()["data"]
+    assert (data["task_status"], data["error"]) == outcome

@@ -28,7 +28,7 @@ def test_one_unit_per_started_five_seconds(client: VendorClient, emulator: Emula
     stats = emulator.stats()
     assert stats["units_charged"] == units
     assert stats["charges"][0]["units"] == units
-    assert client.get(CREDIT_PATH).json()["results"][0]["amount"] == 1000 - units
+    assert client.get(CREDIT_PATH).json()["results"][0]["amount_dec"] == 1000 - units
 
 
 def test_credit_runs_out(make_emulator: Callable[..., Emulator]) -> None:
@@ -43,55 +43,48 @@ def test_credit_runs_out(make_emulator: Callable[..., Emulator]) -> None:
     assert (stats["tasks_created"], stats["units_charged"], stats["credit_units"]) == (1, 2, 0)
 
 
-def test_unpolled_running_task_expires_but_stays_charged(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(unpolled_expiry_seconds=0.3)
+def test_unpolled_running_task_expires_but_stays_charged(emulator: Emulator, client: VendorClient) -> None:
     emulator.set_faults(never_finish=True)
-    client = _client(emulator)
     task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
-    time.sleep(0.45)
+    emulator.advance_clock(emulator.config.unpolled_expiry_seconds + 1)
     answer = client.status(task_id)
     assert answer.status_code == 400
-    assert answer.json()["error_code"] == "InvalidTaskId"
+    assert answer.json() == {"status": 400, "error": "Invalid task ID"}
     assert emulator.stats()["units_charged"] == 1
 
 
-def test_polling_keeps_a_running_task_alive(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(unpolled_expiry_seconds=0.6)
+def test_polling_keeps_a_running_task_alive(emulator: Emulator, client: VendorClient) -> None:
     emulator.set_faults(never_finish=True)
-    client = _client(emulator)
     task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
-    for _ in range(6):
-        time.sleep(0.15)
+    for _ in range(6):  # 6 x 2/3 of the window: far past it in total, never past it between two polls
+        emulator.advance_clock(emulator.config.unpolled_expiry_seconds * 2 / 3)
         assert client.status(task_id).status_code == 200
 
 
-def test_expiry_is_permanent_even_when_processing_finishes(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(unpolled_expiry_seconds=0.2)
-    emulator.set_faults(task_error_code="error_inference", processing_delay_seconds=0.5)
-    client = _client(emulator)
+def test_expiry_is_permanent_even_when_processing_finishes(emulator: Emulator, client: VendorClient) -> None:
+    emulator.set_faults(task_error_code="error_inference", processing_delay_seconds=0.3)
     task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
+    emulator.advance_clock(emulator.config.unpolled_expiry_seconds + 1)  # while it still runs
     assert emulator.wait_for_task(task_id, timeout=5) == "error"
     assert client.status(task_id).status_code == 400
 
 
-def test_finished_task_is_readable_without_polls(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(unpolled_expiry_seconds=0.2)
+def test_finished_task_is_readable_without_polls(emulator: Emulator, client: VendorClient) -> None:
     emulator.set_faults(task_error_code="error_inference")
-    client = _client(emulator)
     task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
     emulator.wait_for_task(task_id, timeout=5)
-    time.sleep(0.3)
+    emulator.advance_clock(emulator.config.unpolled_expiry_seconds * 10)
     assert client.status(task_id).json()["data"]["error"] == "error_inference"
 
 
-def test_task_id_lifetime(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(task_id_ttl_seconds=0.3)
+def test_task_id_lifetime(emulator: Emulator, client: VendorClient) -> None:
     emulator.set_faults(task_error_code="error_inference")
-    client = _client(emulator)
     task_id = client.create_task(**NOWHERE, dst_duration=3).json()["data"]["task_id"]
+    emulator.wait_for_task(task_id, timeout=5)
+    emulator.advance_clock(24 * 3600 - 60)
     assert client.status(task_id).status_code == 200
-    time.sleep(0.4)
-    assert client.status(task_id).json()["error_code"] == "InvalidTaskId"
+    emulator.advance_clock(61)
+    assert client.status(task_id).json() == {"status": 400, "error": "Invalid task ID"}
 
 
 def test_min_processing_time(make_emulator: Callable[..., Emulator]) -> None:
@@ -105,16 +98,15 @@ def test_min_processing_time(make_emulator: Callable[..., Emulator]) -> None:
     assert time.monotonic() - started >= 0.4
 
 
-def test_result_url_expires(make_emulator: Callable[..., Emulator], media_files: Media) -> None:
-    emulator = make_emulator(result_url_ttl_seconds=0.6)
-    client = _client(emulator)
+def test_result_url_expires(emulator: Emulator, client: VendorClient, media_files: Media) -> None:
     task_id = client.start(client.upload(media_files.short_face_video), client.upload(media_files.reference_jpg), 1)
     emulator.wait_for_task(task_id, timeout=30)
     url = client.status(task_id).json()["data"]["results"]["url"]
+    emulator.advance_clock(emulator.config.result_url_ttl_seconds - 60)
     fresh = requests.get(url, timeout=10)
     assert fresh.status_code == 200 and fresh.content[4:8] == b"ftyp"
     assert requests.get(url.replace("signature=", "signature=0"), timeout=10).status_code == 403
-    time.sleep(0.7)
+    emulator.advance_clock(61)
     expired = requests.get(url, timeout=10)
     assert expired.status_code == 403
     assert "<Code>AccessDenied</Code>" in expired.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -68,10 +68,9 @@ def test_tampered_signature_is_refused(client: VendorClient) -> None:
     assert "<Code>SignatureDoesNotMatch</Code>" in answer.text
 
 
-def test_expired_upload_url_is_refused(make_emulator: Callable[..., Emulator]) -> None:
-    emulator = make_emulator(upload_url_ttl_seconds=0.2)
-    entry = VendorClient(emulator.base_url, emulator.config.api_key).declare("image/jpeg", "ref.jpg", 5)
-    time.sleep(0.3)
+def test_expired_upload_url_is_refused(emulator: Emulator, client: VendorClient) -> None:
+    entry = client.declare("image/jpeg", "ref.jpg", 5)
+    emulator.advance_clock(emulator.config.upload_url_ttl_seconds + 1)
     answer = _put(entry["requests"][0]["url"], b"12345", entry["requests"][0]["headers"])
     assert answer.status_code == 403
     assert "<Code>AccessDenied</Code>" in answer.text

@@ -12,6 +12,10 @@ DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 # The seed names a feature-specific File API path; the generic spec names /s2s/v2.0/file (unconfirmed which
 # one the vendor prefers), so both are configuration.
 DEFAULT_FILE_PATH = "/s2s/v2.0/file/face-swap-vid"
+# The other one: on a 404 from one File API path the client tries the other, and keeps to the one that answered.
+GENERIC_FILE_PATH = "/s2s/v2.0/file"
+# What a QuickTime (.mov) input is declared as: the File API documents only video/mp4 (youcam/content_types.py).
+DEFAULT_MOV_CONTENT_TYPE = "video/mp4"
 DEFAULT_TASK_PATH = "/s2s/v2.0/task/face-swap-vid"
 DEFAULT_POLLING_INTERVAL_SECONDS = 5.0
 DEFAULT_CREDIT_PATH = "/s2s/v1.0/client/credit"
@@ -60,6 +64,7 @@ class VendorSettings:
     credit_path: str = DEFAULT_CREDIT_PATH
     # Size of the pieces streamed to the upload URL (the body is never held in memory as a whole).
     transfer_chunk_bytes: int = 1024 * 1024
+    mov_content_type: str = DEFAULT_MOV_CONTENT_TYPE
 
     @classmethod
     def from_env(cls) -> VendorSettings:
@@ -81,6 +86,7 @@ class VendorSettings:
             retry_create_on_server_error=_env_bool("YOUCAM_RETRY_CREATE_ON_SERVER_ERROR", False),
             credit_path=os.environ.get("YOUCAM_CREDIT_PATH", DEFAULT_CREDIT_PATH),
             transfer_chunk_bytes=_env_int("YOUCAM_TRANSFER_CHUNK_BYTES", 1024 * 1024),
+            mov_content_type=os.environ.get("YOUCAM_MOV_CONTENT_TYPE", "").strip() or DEFAULT_MOV_CONTENT_TYPE,
         )
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from faceswap.youcam.client import YouCamClient
     from faceswap.youcam.errors import (
         ContentRejected,
+        EndpointNotFound,
         EngineError,
         InsufficientCredit,
         InvalidApiKey,
@@ -33,13 +34,23 @@ if TYPE_CHECKING:
         error_from_response,
         task_error_from_code,
     )
-    from faceswap.youcam.models import CreatedTask, TaskStatus, UploadTicket, parse_polling_interval
+    from faceswap.youcam.models import (
+        CreatedTask,
+        CreditBalance,
+        CreditEntry,
+        TaskStatus,
+        UploadTicket,
+        parse_polling_interval,
+    )
     from faceswap.youcam.streaming import ResultDownload
     from faceswap.youcam.webhooks import WebhookEvent, WebhookRejected, sign_webhook, verify_webhook
 
 __all__ = [
     "ContentRejected",
     "CreatedTask",
+    "CreditBalance",
+    "CreditEntry",
+    "EndpointNotFound",
     "EngineError",
     "InsufficientCredit",
     "InvalidApiKey",
@@ -74,6 +85,7 @@ __all__ = [
 _MODULE_OF = {
     "YouCamClient": "client",
     "ContentRejected": "errors",
+    "EndpointNotFound": "errors",
     "EngineError": "errors",
     "InsufficientCredit": "errors",
     "InvalidApiKey": "errors",
@@ -94,6 +106,8 @@ _MODULE_OF = {
     "error_from_response": "errors",
     "task_error_from_code": "errors",
     "CreatedTask": "models",
+    "CreditBalance": "models",
+    "CreditEntry": "models",
     "TaskStatus": "models",
     "UploadTicket": "models",
     "parse_polling_interval": "models",

@@ -1,4 +1,4 @@
-"""YouCamClient: the five calls the pipeline makes to the YouCam AI Video Face Swap API.
+"""YouCamClient: the calls the pipeline makes to the YouCam AI Video Face Swap API.
 
 Every call has explicit (connect, read) timeouts; HTTP-level retries follow transport.py; whatever is still
 an error afterwards is raised as a typed YouCamError. The API key is only ever put in the Authorization
@@ -8,6 +8,11 @@ Double-create risk: `create_task` is not idempotent. A 429 is retried (the vendo
 lost answer is retried only if `settings.retry_create_on_server_error` is set, because the vendor may have
 created the task anyway and a retry would create and bill a second one. With the default (off) such a
 failure surfaces as ServerError/VendorUnreachable, and the pipeline decides whether to resubmit.
+
+Where the vendor's documents are unclear the client tolerates instead of failing after units are spent: the
+result URL is searched for (result_url.py), the declared content type comes from the bytes (content_types.py),
+and the File API path falls back to the other known one on a 404 (the seed's feature path and the generic path
+of the File OpenAPI and the vendor's own client), remembering the one that answered.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from urllib.parse import quote
 
 import requests
 
-from faceswap.config import VendorSettings
+from faceswap.config import DEFAULT_FILE_PATH, GENERIC_FILE_PATH, VendorSettings
+from faceswap.youcam.content_types import HEAD_BYTES, declared_content_type
 from faceswap.youcam.errors import (
+    EndpointNotFound,
     InvalidParameters,
     ResultDownloadFailed,
     UnexpectedResponse,
@@ -30,8 +37,8 @@ from faceswap.youcam.errors import (
     error_from_payload,
     error_from_response,
 )
-from faceswap.youcam.models import POLLING_INTERVAL_UNITS, CreatedTask, TaskStatus, UploadTicket
-from faceswap.youcam.streaming import Readable, ResultDownload, SizedChunkStream
+from faceswap.youcam.models import POLLING_INTERVAL_UNITS, CreatedTask, CreditBalance, TaskStatus, UploadTicket
+from faceswap.youcam.streaming import HeadFirst, Readable, ResultDownload, SizedChunkStream, read_head
 from faceswap.youcam.transport import new_session
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,7 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "faceswap-pipeline/0.1 (youcam-client)"
 # Task ids are URL-safe base64-like strings; keep '+' and '=' literal, escape anything else (e.g. '/').
 _TASK_ID_SAFE = "+=-_.~"
+KNOWN_FILE_PATHS = (DEFAULT_FILE_PATH, GENERIC_FILE_PATH)
 
 
 class YouCamClient:
@@ -59,6 +67,12 @@ class YouCamClient:
         self._auth = {"Authorization": f"Bearer {api_key.strip()}", "User-Agent": USER_AGENT}
         self._session = new_session(self._settings, session)
         self._base_url = self._settings.base_url.rstrip("/")
+        self._file_path = self._settings.file_path  # the File API path that answered last
+
+    @property
+    def file_path(self) -> str:
+        """The File API path in use: the configured one until it answered 404 and the other one did not."""
+        return self._file_path
 
     def __repr__(self) -> str:
         return f"YouCamClient(base_url={self._base_url!r})"
@@ -81,21 +95,26 @@ class YouCamClient:
     def register_file(self, *, content_type: str, file_name: str, file_size: int) -> UploadTicket:
         """Announce a file; the answer says where to PUT its bytes."""
         body = {"files": [{"content_type": content_type, "file_name": file_name, "file_size": file_size}]}
-        return UploadTicket.from_api(self._call("POST", self._settings.file_path, json=body))
+        return UploadTicket.from_api(self._post_file_api(body))
 
-    def upload(self, stream: Readable, *, size: int, content_type: str, file_name: str) -> str:
+    def upload(self, stream: Readable, *, size: int, file_name: str, content_type: str | None = None) -> str:
         """Register a file and stream `size` bytes of `stream` to its upload URL; returns the file_id.
 
-        The body is read in `settings.transfer_chunk_bytes` pieces and sent with Content-Length; it is
-        never read whole nor written to disk. The PUT is not retried (the stream is consumed): on
-        UploadRejected with retryable=True, reopen the source and call upload() again.
+        The declared content type comes from the first bytes (JPEG/PNG magic, the MP4/QuickTime box), a
+        QuickTime file being declared as `settings.mov_content_type`; `content_type` (else the file name) is
+        only used when the bytes say nothing. The body is read in `settings.transfer_chunk_bytes` pieces and
+        sent with Content-Length; it is never read whole nor written to disk. The PUT is not retried (the stream
+        is consumed): on UploadRejected with retryable=True, reopen the source and call upload() again.
         """
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise InvalidParameters("size must be a positive number of bytes")
-        if not content_type or not file_name:
-            raise InvalidParameters("content_type and file_name are required")
-        ticket = self.register_file(content_type=content_type, file_name=file_name, file_size=size)
-        self.put_file(ticket, stream, size=size)
+        if not file_name:
+            raise InvalidParameters("file_name is required")
+        head = read_head(stream, min(HEAD_BYTES, size))
+        declared = declared_content_type(head, file_name, mov_content_type=self._settings.mov_content_type,
+                                         hint=content_type)
+        ticket = self.register_file(content_type=declared, file_name=file_name, file_size=size)
+        self.put_file(ticket, HeadFirst(head, stream), size=size)
         return ticket.file_id
 
     def put_file(self, ticket: UploadTicket, stream: Readable, *, size: int) -> None:
@@ -130,7 +149,8 @@ class YouCamClient:
         ref_file_url: str | None = None,
         dst_duration: int,
     ) -> CreatedTask:
-        """Start a face swap: exactly one video source, exactly one face, and the video length in seconds."""
+        """Start a face swap: exactly one video source, exactly one face (each an uploaded file id or an http(s)
+        URL the vendor fetches itself, e.g. a presigned S3 GET), and the video length in seconds."""
         body: dict[str, Any] = {
             **_exactly_one("src_file_id", src_file_id, "src_file_url", src_file_url),
             **_exactly_one("ref_file_id", ref_file_id, "ref_file_url", ref_file_url),
@@ -171,22 +191,32 @@ class YouCamClient:
         with ResultDownload(resp) as download:  # closing it closes the connection too
             yield download
 
-    def credit_balance(self) -> int:
-        """Spendable API units: the sum of `results[].amount` whose type starts with "Api"."""
-        answer = self._call("GET", self._settings.credit_path)
-        results = answer.get("results")
-        if not isinstance(results, list):
-            raise UnexpectedResponse("credit answer has no 'results' list")
-        total = 0
-        for entry in results:
-            if isinstance(entry, Mapping) and str(entry.get("type", "")).startswith("Api"):
-                amount = entry.get("amount")
-                if isinstance(amount, bool) or not isinstance(amount, int | float):
-                    raise UnexpectedResponse("credit entry has no numeric 'amount'")
-                total += int(amount)
-        return total
+    def credit_balance(self) -> float:
+        """Spendable units, for a credit check before uploading: the lots whose type starts with "Api" (as the
+        vendor's own client counts them), each read from `amount_dec` (two decimals), else the deprecated
+        integer `amount`."""
+        return self.credit().spendable_units
+
+    def credit(self) -> CreditBalance:
+        """Every unit lot of the account, with its type and expiry."""
+        return CreditBalance.from_api(self._call("GET", self._settings.credit_path))
 
     # --- plumbing ----------------------------------------------------------------------------------
+
+    def _post_file_api(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        """POST to the File API path in use; on a 404 try the other known path, and keep to the one that answers."""
+        paths = [self._file_path, *(p for p in (self._settings.file_path, *KNOWN_FILE_PATHS) if p != self._file_path)]
+        tried: list[str] = []
+        for path in dict.fromkeys(paths):
+            try:
+                answer = self._call("POST", path, json=body)
+            except EndpointNotFound:
+                tried.append(path)
+                logger.warning("File API path %s answered 404; trying the next known path", path)
+                continue
+            self._file_path = path
+            return answer
+        raise EndpointNotFound(f"no File API path answered: {', '.join(tried)} all 404", http_status=404)
 
     def _call(self, method: str, path: str, *, json: Any = None) -> Mapping[str, Any]:
         timeout = (self._settings.connect_timeout_seconds, self._settings.read_timeout_seconds)
@@ -219,4 +249,6 @@ def _exactly_one(id_name: str, id_value: str | None, url_name: str, url_value: s
     given = {name: value for name, value in ((id_name, id_value), (url_name, url_value)) if value}
     if len(given) != 1:
         raise InvalidParameters(f"give exactly one of {id_name} and {url_name}")
+    if url_value and not url_value.lower().startswith(("https://", "http://")):
+        raise InvalidParameters(f"{url_name} must be an http(s) URL the vendor can fetch")
     return given

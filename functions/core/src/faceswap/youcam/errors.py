@@ -84,6 +84,13 @@ class RateLimited(YouCamError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class EndpointNotFound(YouCamError):
+    """404: the path does not exist at this vendor (the File API's path is unconfirmed; see client.py). Final."""
+
+    default_code = "NotFound"
+    what_to_fix = "Check the configured YouCam API paths (YOUCAM_*_PATH) and base URL: the vendor answered 404."
+
+
 class InvalidTaskId(YouCamError):
     """400 Invalid task ID: unknown, older than 24 h, or expired because it was not polled in time. Final."""
 
@@ -232,6 +239,8 @@ def error_from_payload(
         return RateLimited(message, code=vendor_code, http_status=http_status, retry_after_seconds=retry_after)
     if http_status == 400:
         return _bad_request(message, vendor_code, method)
+    if http_status == 404:
+        return EndpointNotFound(message, code=vendor_code, http_status=http_status)
     if http_status >= 500:
         if vendor_code == "TaskTimeout" or "timed out" in message.lower():
             return TaskTimedOut(message, code=vendor_code, http_status=http_status)

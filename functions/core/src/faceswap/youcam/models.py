@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from faceswap.youcam.errors import UnexpectedResponse, task_error_from_code
+from faceswap.youcam.result_url import find_result_url
 
 TaskState = Literal["running", "success", "error"]
 POLLING_INTERVAL_UNITS = ("s", "ms", "auto")
@@ -93,17 +94,74 @@ class TaskStatus:
     def from_api(cls, task_id: str, body: Any, *, polling_interval_unit: str = "auto") -> TaskStatus:
         data = _data(body)
         status = _task_state(data.get("task_status"))
-        result_url = _result_url(data.get("results"))
+        result_url = find_result_url(body) if status == "success" else None
         if status == "success" and not result_url:
-            raise UnexpectedResponse(f"task {task_id} succeeded but data.results.url is missing")
+            raise UnexpectedResponse(f"task {task_id} succeeded but its answer carries no result URL")
         return cls(
             task_id=task_id,
             status=status,
             error_code=_optional_str(data.get("error")),
             error_message=_optional_str(data.get("error_message")),
-            result_url=result_url if status == "success" else None,
+            result_url=result_url,
             polling_interval_seconds=parse_polling_interval(data.get("polling_interval"), polling_interval_unit),
         )
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    """One unit lot of the credit answer. `units` is `amount_dec` (two decimals) when present, else the
+    deprecated integer `amount` (unit-system OpenAPI: "This paramenter is deprecated. Use amount_dec instead")."""
+
+    type: str
+    units: float
+    expiry_ms: int | None = None
+
+    @property
+    def spendable_by_api(self) -> bool:
+        # As the vendor's own client counts them (YouCam-API/skills youcam_api.get_credits: api_spendable_prefix).
+        return self.type.startswith("Api")
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    """The credit answer: every entry, and the units the API may spend."""
+
+    entries: tuple[CreditEntry, ...]
+
+    @property
+    def spendable_units(self) -> float:
+        return round(sum(entry.units for entry in self.entries if entry.spendable_by_api), 2)
+
+    @classmethod
+    def from_api(cls, body: Any) -> CreditBalance:
+        results = body.get("results") if isinstance(body, Mapping) else None
+        if not isinstance(results, list):
+            raise UnexpectedResponse("credit answer has no 'results' list")
+        return cls(tuple(_credit_entry(entry) for entry in results))
+
+
+def _credit_entry(entry: Any) -> CreditEntry:
+    if not isinstance(entry, Mapping):
+        raise UnexpectedResponse("credit entry is not an object")
+    units = _number(entry.get("amount_dec"))
+    if units is None:
+        units = _number(entry.get("amount"))
+    if units is None:
+        raise UnexpectedResponse("credit entry has no numeric 'amount_dec' or 'amount'")
+    expiry = entry.get("expiry")
+    return CreditEntry(type=str(entry.get("type") or ""), units=units,
+                       expiry_ms=expiry if isinstance(expiry, int) and not isinstance(expiry, bool) else None)
+
+
+def _number(value: Any) -> float | None:
+    """A finite number, also from a numeric string ("10.04"); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse_polling_interval(value: Any, unit: str) -> float | None:
@@ -151,12 +209,3 @@ def _task_state(value: Any) -> TaskState:
         # "running" and any undocumented in-between state ("queued", "pending"...) mean: poll again.
         return "running"
     raise UnexpectedResponse("answer has no data.task_status")
-
-
-def _result_url(results: Any) -> str | None:
-    # Documented as {"url": ...}; accept a one-element list too (the shared schema renders it ambiguously).
-    if isinstance(results, list) and results:
-        results = results[0]
-    if isinstance(results, Mapping):
-        return _optional_str(results.get("url"))
-    return None

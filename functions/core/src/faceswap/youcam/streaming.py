@@ -58,6 +58,38 @@ class SizedChunkStream:
         return bytes(chunk[:wanted])
 
 
+def read_head(source: Readable, size: int) -> bytes:
+    """Up to `size` first bytes of `source` (fewer only at its end), for sniffing its type."""
+    head = b""
+    while len(head) < size:
+        try:
+            chunk = source.read(size - len(head))
+        except Exception as exc:  # as in SizedChunkStream: whatever the source raises, the upload is lost
+            raise UploadRejected(f"reading the input stream failed: {type(exc).__name__}", retryable=True) from exc
+        if not chunk:
+            break
+        head += bytes(chunk)
+    return head
+
+
+class HeadFirst:
+    """`source` with its already-read first bytes `head` put back in front."""
+
+    def __init__(self, head: bytes, source: Readable) -> None:
+        self._head = head
+        self._source = source
+
+    def read(self, size: int = -1, /) -> bytes | None:
+        if not self._head:
+            return self._source.read(size)
+        if size is None or size < 0:
+            rest = self._source.read(-1) or b""
+            chunk, self._head = self._head + bytes(rest), b""
+            return chunk
+        chunk, self._head = self._head[:size], self._head[size:]
+        return chunk
+
+
 class ResultDownload(io.RawIOBase):
     """A streamed GET of the result video: `.read(n)`, `.iter_chunks()`, or `.as_binary_io()` for boto3
     `upload_fileobj` (typed BinaryIO). Closed by the context manager of `YouCamClient.open_result`."""
