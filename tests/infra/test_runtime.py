@@ -4,6 +4,7 @@ default), with assets built for it; a local synth builds the same code for the l
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from infra.config import ConfigError, PipelineConfig
 from infra.functions import LOCAL_ASSETS_CONTEXT
 from infra.pipeline import FaceSwapPipeline
 from tests.conftest import Synthesized
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _project_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -86,3 +89,14 @@ def test_the_target_is_part_of_the_asset_hash() -> None:
     hashes = {inputs_hash(SHARED_ASSET, target)
               for target in (runtime_target("arm64"), runtime_target("x86_64"), local_target())}
     assert len(hashes) == 3
+
+
+def test_the_cdk_runs_on_the_projects_node() -> None:
+    """`make venv` installs Node.js 24 into .venv/node and points jsii at it (JSII_NODE, set by a .pth file)."""
+    node_dir = ROOT / ".venv" / "node"
+    if not node_dir.exists():
+        pytest.skip("make venv could not install Node.js from the npm registry: jsii runs on the node on PATH")
+    node = os.environ.get("JSII_NODE", "")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(node).is_relative_to(node_dir)
+    assert int(version.lstrip("v").split(".")[0]) >= 24, version  # Node 20 reached its end of life in April 2026
