@@ -41,7 +41,7 @@ $(RUNTIME_STAMP): requirements/runtime.txt
 	fi
 
 $(NODE_STAMP): | $(STAMP)
-	@rm -rf $(VENV)/node $(VENV)/.node-*
+	@rm -rf $(VENV)/node $(VENV)/.node-* "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/faceswap-jsii-node.pth"
 	@echo "==> installing Node.js $(NODE_VERSION) ($(NODE_PACKAGE) from the npm registry) into $(VENV)/node for jsii"
 	@if npm install --silent --no-save --no-package-lock --prefix $(VENV)/node $(NODE_PACKAGE)@$(NODE_VERSION) \
 	    && $(VENV)/node/node_modules/$(NODE_PACKAGE)/bin/node --version; then \
