@@ -4,12 +4,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt requirements/lambda.txt pyproject.toml functions/core/pyproject.toml | sha256sum | cut -c1-16)
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The functions' runtime is CPython 3.13: the local stack runs them on one where it is installed (on PATH or pyenv's),
+# in .venv-runtime with only what the Lambda runtime provides (requirements/runtime.txt); else on $(PY).
+RUNTIME_VENV := .venv-runtime
+PYTHON313 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 2>/dev/null | sort -rV) \
+	$$(command -v python3.13); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && echo "$$p" && break; done)
+RUNTIME_STAMP := $(RUNTIME_VENV)/.installed-$(shell cat requirements/runtime.txt | sha256sum | cut -c1-16)
+# The CDK's jsii engine runs on Node.js 24 (the newest LTS that the pinned jsii supports: it calls 26 untested),
+# installed from the npm registry into .venv/node; a .pth file in .venv points JSII_NODE at it, so every synth by
+# .venv's python (make, pytest, cdk.json's app) uses it. If it cannot install: the node on PATH.
+NODE_VERSION := 24.22.3
+NODE_PACKAGE := node-linux-$(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+NODE_STAMP := $(VENV)/.node-$(NODE_PACKAGE)-$(NODE_VERSION)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test lint typecheck synth bench cost storm diagram local-up clean lock venv
 
-venv: $(STAMP)
+venv: $(STAMP) $(RUNTIME_STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml functions/core/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +28,29 @@ $(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml functions/
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e functions/core -e .  # the core, the `faceswap` CLI
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(RUNTIME_STAMP): requirements/runtime.txt
+	@rm -rf $(RUNTIME_VENV)
+	@if [ -n "$(PYTHON313)" ]; then \
+	  echo "==> the local stack runs the functions on $(PYTHON313) ($(RUNTIME_VENV), requirements/runtime.txt)"; \
+	  $(PYTHON313) -m venv $(RUNTIME_VENV) && \
+	  $(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/runtime.txt && \
+	  touch $@; \
+	else \
+	  echo "==> no CPython 3.13 found (python3.13 on PATH, pyenv): the local stack runs the functions on $(PY)"; \
+	fi
+
+$(NODE_STAMP): | $(STAMP)
+	@rm -rf $(VENV)/node $(VENV)/.node-* "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/faceswap-jsii-node.pth"
+	@echo "==> installing Node.js $(NODE_VERSION) ($(NODE_PACKAGE) from the npm registry) into $(VENV)/node for jsii"
+	@if npm install --silent --no-save --no-package-lock --prefix $(VENV)/node $(NODE_PACKAGE)@$(NODE_VERSION) \
+	    && $(VENV)/node/node_modules/$(NODE_PACKAGE)/bin/node --version; then \
+	  echo 'import os; os.environ.setdefault("JSII_NODE", "$(abspath $(VENV))/node/node_modules/$(NODE_PACKAGE)/bin/node")' \
+	    > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/faceswap-jsii-node.pth"; \
+	  touch $@; \
+	else \
+	  echo "==> Node.js $(NODE_VERSION) did not install: jsii runs on $$(node --version 2>/dev/null || echo 'no node')"; \
+	fi
 
 demo: venv  ## local end to end: moto + vendor emulator, leaves a swapped MP4 in demo-output/
 	$(PY) -m local.demo

@@ -1,11 +1,11 @@
-"""3. Cold start: import each handler module in a fresh interpreter, from the built Lambda bundle
-(.build/lambda/<hash>/, infra.bundling.build_lambda_asset) with the function's environment from the synthesized
-template. Target <= 300 ms per handler, with the slowest imports named. Baseline: a bare `python -I -c pass`."""
+"""3. Cold start: import each handler module in a fresh interpreter, the local stack's (the runtime's CPython 3.13
+where installed: infra.bundling.local_python), from the Lambda bundle built for it (.build/<asset>-local-cpXY/<hash>/,
+infra.bundling.build_lambda_asset) with the function's environment from the synthesized template. Target <= 300 ms
+per handler, with the slowest imports named. Baseline: a bare `python -I -S -c pass` of the same interpreter."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 import sysconfig
 import time
 from dataclasses import dataclass, field
@@ -15,22 +15,25 @@ from typing import Any
 from bench.context import BenchContext
 from bench.report import SectionResult, Target
 from bench.stats import median, ms
-from infra.bundling import asset_of
+from infra.bundling import RUNTIME_PYTHON, asset_of, interpreter_facts, local_python
 
 NAME, TITLE = "coldstart", "3 Cold start"
 TARGET_SECONDS = 0.300
 MARK = "--bench-import-starts-here--"
-# -S: no site processing, so no .pth hooks of the dev environment (an editable install's import finder...);
-# the import path is the bundle, then what the Lambda runtime provides, taken from this environment.
-PYTHON = [sys.executable, "-I", "-S"]
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
-# The python3.11 runtime's own packages: nothing else of the dev environment (requests, say) may be found, or a
-# handler would import what it cannot import on Lambda (the X-Ray SDK patches requests when it finds it).
+# The Lambda runtime's own packages: nothing else of the dev environment (requests, say) may be found, or a handler
+# would import what it cannot import on Lambda (the X-Ray SDK patches requests when it finds it).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
-def runtime_site(root: Path) -> Path:
-    """A directory of links to this environment's copies of the runtime's packages (made once per bundle dir)."""
+def runtime_site(root: Path, python: str) -> Path:
+    """Where the measured interpreter finds what the Lambda runtime provides: its own site-packages when it is the
+    runtime's (.venv-runtime: requirements/runtime.txt, nothing else); with this environment's interpreter (no
+    CPython 3.13 here), a directory of links to its copies of the runtime's packages (made once per bundle dir)."""
+    purelib = Path(subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    if purelib != SITE_PACKAGES:
+        return purelib
     site = root / "lambda-runtime-site"
     site.mkdir(exist_ok=True)
     for name in RUNTIME_PACKAGES:
@@ -38,6 +41,8 @@ def runtime_site(root: Path) -> Path:
         if not link.exists():
             link.symlink_to(SITE_PACKAGES / name)
     return site
+
+
 IMPORT_CODE = (
     "import importlib, sys, time; sys.path[:0] = [{bundle!r}, {site!r}]; print({mark!r}, file=sys.stderr, "
     "flush=True); t, c = time.perf_counter(), time.process_time(); importlib.import_module({module!r}); "
@@ -54,22 +59,24 @@ class Node:
 
 def run(ctx: BenchContext) -> SectionResult:
     result = SectionResult(NAME, TITLE)
-    bundle, repeats = ctx.bundle_dir(), (1 if ctx.smoke else 7)
-    site = runtime_site(bundle.parent)
+    python = local_python()  # the local stack's: the runtime's CPython 3.13 where installed
+    command = [python, "-I", "-S"]
+    bundle, repeats = ctx.bundle_dir(python=python), (1 if ctx.smoke else 7)
+    site = runtime_site(bundle.parent, python)
     functions = lambda_functions(ctx.template())
-    bundles = {module: ctx.bundle_dir(asset_of(module.split(".")[0])) for module, _ in functions}
+    bundles = {module: ctx.bundle_dir(asset_of(module.split(".")[0]), python) for module, _ in functions}
     envs = {module: _lambda_env(module, env_vars, bundles[module]) for module, env_vars in functions}
     bare: list[float] = []
     runs: dict[str, list[tuple[float, float, float]]] = {module: [] for module in envs}
     for _ in range(repeats):  # round robin, so that a busy moment of a shared machine hits every handler alike
-        bare.append(_wall([*PYTHON, "-c", "pass"], bundle, _lambda_env("bench", {}, bundle)))
+        bare.append(_wall([*command, "-c", "pass"], bundle, _lambda_env("bench", {}, bundle)))
         for module, env in envs.items():
-            runs[module].append(_import_once(module, bundles[module], site, env))
+            runs[module].append(_import_once(command, module, bundles[module], site, env))
     baseline = median(bare)
     for module, env in envs.items():
         wall, cpu, process = (median([r[i] for r in runs[module]]) for i in range(3))
         slowest = ", ".join(f"{name} {ms(us / 1e6)}"
-                            for name, us in slowest_imports(module, bundles[module], site, env))
+                            for name, us in slowest_imports(command, module, bundles[module], site, env))
         result.add(f"{module}: import CPU / wall", f"{ms(cpu)} / {ms(wall)}",
                    f"{ms(baseline)} bare interpreter; this one {ms(process)}", f"{process / baseline:.1f}x",
                    Target(f"CPU <= {TARGET_SECONDS * 1000:.0f} ms", cpu <= TARGET_SECONDS,
@@ -77,12 +84,14 @@ def run(ctx: BenchContext) -> SectionResult:
                           "what would bring it under 300 ms."))
         result.note(f"{module} slowest imports (cumulative, -X importtime): {slowest}")
     detector_bundle = ", ".join(sorted({b.name for b in bundles.values()} - {bundle.name})) or "not deployed"
+    version = interpreter_facts(python)[0]
     result.notes[:0] = [
-        f"Bundle {bundle.name} (the face detector's own: {detector_bundle}; compiled, hash-checked .pyc), "
-        f"interpreter {sys.executable} -I -S (no .pth hooks of "
-        "the dev environment), sys.path = the bundle, then links to this environment's copies of what the Lambda "
-        f"runtime provides and the bundle does not ({', '.join(RUNTIME_PACKAGES)}), and nothing else. Handlers "
-        "and the bare baseline run round robin. "
+        f"Bundle {bundle.name} (the face detector's own: {detector_bundle}; compiled, hash-checked .pyc), built for "
+        f"the interpreter {python} -I -S (CPython {version}, the local stack's: "
+        + ("the functions' runtime version" if version == RUNTIME_PYTHON else
+           f"no CPython {RUNTIME_PYTHON} here, so this machine's") + "; no .pth hooks), sys.path = the bundle, "
+        f"then what the Lambda runtime provides and the bundle does not ({site}: {', '.join(RUNTIME_PACKAGES)}), "
+        "and nothing else. Handlers and the bare baseline run round robin. "
         "Environment: the function's variables from the template plus the Lambda runtime's (AWS_LAMBDA_FUNCTION_NAME, "
         "AWS_EXECUTION_ENV ...), so Powertools' Tracer starts the X-Ray SDK as it does on Lambda.",
         f"Import CPU / wall = process_time / perf_counter around importlib.import_module in the fresh interpreter, "
@@ -111,16 +120,17 @@ def _lambda_env(module: str, variables: dict[str, Any], bundle: Path) -> dict[st
            for name, value in variables.items()}
     return {**env, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC", "LAMBDA_TASK_ROOT": str(bundle),
             "AWS_LAMBDA_FUNCTION_NAME": module.split(".")[0], "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "AWS_REGION": "us-east-1",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{RUNTIME_PYTHON}", "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}
 
 
-def _import_once(module: str, bundle: Path, site: Path, env: dict[str, str]) -> tuple[float, float, float]:
+def _import_once(command: list[str], module: str, bundle: Path, site: Path,
+                 env: dict[str, str]) -> tuple[float, float, float]:
     """(import wall, import CPU, whole process wall) of one fresh interpreter."""
     code = IMPORT_CODE.format(bundle=str(bundle), site=str(site), mark=MARK, module=module)
     started = time.perf_counter()
-    done = subprocess.run([*PYTHON, "-c", code], cwd=bundle, env=env, capture_output=True, text=True,
+    done = subprocess.run([*command, "-c", code], cwd=bundle, env=env, capture_output=True, text=True,
                           check=True, timeout=120)
     process = time.perf_counter() - started
     wall, cpu = (float(x) for x in done.stdout.strip().splitlines()[-1].split())
@@ -133,10 +143,10 @@ def _wall(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def slowest_imports(module: str, bundle: Path, site: Path, env: dict[str, str],
+def slowest_imports(command: list[str], module: str, bundle: Path, site: Path, env: dict[str, str],
                     top: int = 3) -> list[tuple[str, int]]:
     code = IMPORT_CODE.format(bundle=str(bundle), site=str(site), mark=MARK, module=module)
-    done = subprocess.run([*PYTHON, "-X", "importtime", "-c", code], cwd=bundle, env=env,
+    done = subprocess.run([*command, "-X", "importtime", "-c", code], cwd=bundle, env=env,
                           capture_output=True, text=True, check=True, timeout=120)
     lines = done.stderr.split(MARK, 1)[-1].splitlines()
     package = module.split(".")[0]

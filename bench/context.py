@@ -59,12 +59,13 @@ class BenchContext:
     def template(self) -> dict[str, Any]:
         return dict(json.loads((self.cdk_out() / f"{STACK_NAME}.template.json").read_text()))
 
-    def bundle_dir(self, asset: LambdaAsset | None = None) -> Path:
-        """A built Lambda asset, .build/<name>/<hash>/ (built if the cache misses, as synth does); the shared one
-        unless told."""
-        from infra.bundling import SHARED_ASSET, build_lambda_asset
+    def bundle_dir(self, asset: LambdaAsset | None = None, python: str = sys.executable) -> Path:
+        """A Lambda asset as built for a local run on `python` (this interpreter unless told: the sections that
+        import the bundle beside the repo's own code), .build/<name>-local-cpXY/<hash>/ (built if the cache misses,
+        as synth does); the shared one unless told."""
+        from infra.bundling import SHARED_ASSET, build_lambda_asset, local_target
 
-        return build_lambda_asset(asset or SHARED_ASSET)[0]
+        return build_lambda_asset(asset or SHARED_ASSET, local_target(python))[0]
 
     def media(self) -> tuple[Path, Path]:
         """A short, small clip and the reference face: the vendor's work is modelled, not measured here."""

@@ -63,7 +63,8 @@ class EqualTimes:
 
 def run(ctx: BenchContext) -> SectionResult:
     result = SectionResult(NAME, TITLE)
-    prices, assumed, facts = Prices.load(), Assumptions(), template_facts(ctx.template())
+    assumed, facts = Assumptions(), template_facts(ctx.template())
+    prices = Prices.load().on(facts.architecture)
     pipeline = ctx.pipeline()
     driver = JobDriver(pipeline, *ctx.media(), time_scale=ctx.options.time_scale,
                        polling_interval=assumed.polling_interval)
@@ -88,6 +89,7 @@ def run(ctx: BenchContext) -> SectionResult:
                f"every {times.sleep_interval:.2f} s: {secs(times.sleeping_time)}")
     for seconds in VIDEO_LENGTHS:
         _compare(result, prices, assumed, facts, webhook, polling, times, seconds)
+    _architectures(result, prices, assumed, facts, webhook, polling, times)
     _notes(result, prices, assumed, facts, webhook, polling, times, ctx)
     result.note(_measured_pollers({WEBHOOK: webhook, POLLING: polling}, batches, assumed, ctx.options.time_scale))
     return result
@@ -137,6 +139,26 @@ def _compare(result: SectionResult, prices: Prices, a: Assumptions, facts: Templ
                     f"{usage.transitions:g} Standard transitions, {usage.express_requests:g} Express requests "
                     f"({usage.express_gb_seconds:.3f} GB-s), {usage.lambda_requests:g} invocations "
                     f"({usage.lambda_gb_seconds:.3f} GB-s) per job")
+
+
+def _architectures(result: SectionResult, prices: Prices, a: Assumptions, facts: TemplateFacts,
+                   webhook: PathProfile, polling: PathProfile, times: EqualTimes) -> None:
+    """This design's bill with its functions on each CPU that Lambda offers, at the same durations: the
+    template's architecture (faceswap:architecture) should be the cheaper one."""
+    seconds = VIDEO_LENGTHS[0]
+    usage = _designs(prices, a, facts, webhook, polling, times, seconds)["this design"]
+    bills = {arch: total(usage, prices.on(arch)) * JOBS for arch in sorted(prices.lambda_gb_second)}
+    ours, other = bills[facts.architecture], min((v, k) for k, v in bills.items() if k != facts.architecture)
+    lambda_share = costs(usage, prices)["Lambda"] * JOBS
+    result.add(f"{seconds} s video: functions on {facts.architecture} (the template's)", f"this design {dollars(ours)}",
+               f"on {other[1]} {dollars(other[0])}", f"{ours / other[0]:.2f}",
+               Target("the cheaper architecture", ours <= other[0], (
+                   f"{facts.architecture} costs {dollars(ours)} against {dollars(other[0])} on {other[1]}: set "
+                   f"faceswap:architecture to {other[1]}")))
+    result.note(f"Architecture: Lambda bills {', '.join(f'{k} ${v:.10f}' for k, v in prices.lambda_gb_second.items())}"
+                f" per GB-second (requests alike); Lambda is {dollars(lambda_share)} of this design's "
+                f"{dollars(ours)} per {JOBS:,} jobs ({seconds} s video). The durations are measured here on "
+                "x86-64 and taken as equal on arm64: the functions mostly wait on S3, DynamoDB and the vendor.")
 
 
 def _why(prices: Prices, a: Assumptions, facts: TemplateFacts, webhook: PathProfile, polling: PathProfile,

@@ -194,17 +194,20 @@ def _count_s3(counts: defaultdict[str, float], method: str, url: Any) -> None:
 
 def template_facts(template: dict[str, Any]) -> TemplateFacts:
     memory: dict[str, int] = {}
+    architectures: set[str] = set()
     inputs_days = results_days = 0
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
         handler = str(props.get("Handler", ""))
         if resource["Type"] == "AWS::Lambda::Function" and handler.endswith(".app.lambda_handler"):
             memory[handler.split(".")[0]] = int(props.get("MemorySize", 128))
+            architectures.update(props.get("Architectures", ["x86_64"]))
         for rule in (props.get("LifecycleConfiguration") or {}).get("Rules", []):
             if rule.get("Prefix") == "results/":
                 results_days = int(rule["ExpirationInDays"])
             elif rule.get("Prefix") == "videos/":
                 inputs_days = int(rule["ExpirationInDays"])
-    if not memory or not inputs_days or not results_days:
-        raise RuntimeError("the template lacks function memory sizes or the media bucket's expiration rules")
-    return TemplateFacts(memory, inputs_days, results_days)
+    if not memory or not inputs_days or not results_days or len(architectures) != 1:
+        raise RuntimeError("the template lacks function memory sizes or the media bucket's expiration rules, or its "
+                           f"functions do not share one architecture ({sorted(architectures)})")
+    return TemplateFacts(memory, inputs_days, results_days, architectures.pop())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
@@ -25,7 +25,7 @@ class Prices:
     transition: float
     express_request: float
     express_gb_second: float
-    gb_second: float
+    gb_second: float  # Lambda's, for the architecture these prices are `on` (x86_64 as loaded)
     lambda_request: float
     api_request: float
     write_unit: float
@@ -36,6 +36,7 @@ class Prices:
     secrets_call: float
     checked: str
     region: str
+    lambda_gb_second: dict[str, float] = field(default_factory=dict)  # by architecture: arm64, x86_64
 
     @classmethod
     def load(cls, path: Path = PRICES_FILE) -> Prices:
@@ -46,7 +47,12 @@ class Prices:
                    raw["dynamodb_on_demand_per_write_request_unit"], raw["dynamodb_on_demand_per_read_request_unit"],
                    raw["s3_standard_per_gb_month"], raw["s3_put_copy_post_list_per_request"],
                    raw["s3_get_and_other_per_request"], raw["secrets_manager_per_api_call"], raw["checked"],
-                   raw["region"])
+                   raw["region"], {"x86_64": raw["lambda_x86_per_gb_second"],
+                                   "arm64": raw["lambda_arm64_per_gb_second"]})
+
+    def on(self, architecture: str) -> Prices:
+        """The same prices with Lambda's GB-second of that architecture (requests cost the same on both)."""
+        return replace(self, gb_second=self.lambda_gb_second[architecture])
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class TemplateFacts:
     memory_mb: dict[str, int]  # handler module ("finalize") -> MemorySize
     inputs_retention_days: int
     results_retention_days: int
+    architecture: str = "x86_64"  # the functions' (Lambda's default when a template names none)
 
 
 @dataclass(frozen=True)

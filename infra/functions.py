@@ -1,5 +1,7 @@
 """The pipeline's Lambda functions: one handler module per function, all from the shared asset except the face
-detector, which has its own (OpenCV)."""
+detector, which has its own (OpenCV). They run python3.13 on the configured architecture (faceswap:architecture);
+a local synth (context faceswap:local_assets = true: the tests, the demo, the benchmarks) bundles the same code
+with wheels for the local stack's interpreter instead (infra.bundling.local_target), for its workers to run."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.bundling import SHARED_ASSET, LambdaAsset, build_lambda_asset
+from infra.bundling import SHARED_ASSET, BuildTarget, LambdaAsset, build_lambda_asset, local_target, runtime_target
+from infra.config import PipelineConfig
 
-# The local stack runs these exact bundles with the machine's CPython 3.11, so the runtime matches it.
-RUNTIME = lambda_.Runtime.PYTHON_3_11
+# Amazon Linux 2023 (glibc 2.34); infra.bundling.RUNTIME_PYTHON builds the wheels for the same version.
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+LOCAL_ASSETS_CONTEXT = "faceswap:local_assets"  # not a deployment setting: set by the local synths only
 
 
 @dataclass(frozen=True)
@@ -29,16 +34,20 @@ class FunctionSpec:
 class FunctionFactory:
     """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings."""
 
-    def __init__(self, scope: Construct, common_env: dict[str, str], log_retention: logs.RetentionDays) -> None:
+    def __init__(self, scope: Construct, common_env: dict[str, str], log_retention: logs.RetentionDays,
+                 architecture: str | None = None) -> None:
         self._scope = scope
         self._common_env = common_env
         self._log_retention = log_retention
         self._codes: dict[LambdaAsset, lambda_.AssetCode] = {}
+        # Given by the caller from its PipelineConfig; else the app's context (validated alike).
+        self.architecture = architecture or PipelineConfig.from_context(scope.node).architecture
+        self._target = _build_target(scope, self.architecture)
 
     def _code(self, asset: LambdaAsset) -> lambda_.AssetCode:
         """Built (or taken from the cache) on first use: an asset no function uses is never built."""
         if asset not in self._codes:
-            asset_dir, asset_hash = build_lambda_asset(asset)
+            asset_dir, asset_hash = build_lambda_asset(asset, self._target)
             self._codes[asset] = lambda_.Code.from_asset(
                 str(asset_dir), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
             )
@@ -52,7 +61,7 @@ class FunctionFactory:
         return lambda_.Function(
             self._scope, construct_id,
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=ARCHITECTURES[self.architecture],
             code=self._code(spec.asset),
             handler=f"{spec.handler_module}.app.lambda_handler",
             description=spec.description,
@@ -67,3 +76,8 @@ class FunctionFactory:
             },
         )
 
+
+
+def _build_target(scope: Construct, architecture: str) -> BuildTarget:
+    local = scope.node.try_get_context(LOCAL_ASSETS_CONTEXT)
+    return local_target() if str(local).lower() == "true" else runtime_target(architecture)

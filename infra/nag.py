@@ -44,8 +44,8 @@ def _functions(p: FaceSwapPipeline) -> None:
 
 def _function(fn: lambda_.IFunction, s3_actions: list[str], s3_prefixes: list[str]) -> None:
     NagSuppressions.add_resource_suppressions(fn, [NagPackSuppression(id="AwsSolutions-L1", reason=(
-        "Python 3.11 on purpose: the local stack runs these exact bundles with the project's CPython 3.11; "
-        "supported by Lambda until 2027."))])
+        "python3.13 (Amazon Linux 2023) on purpose: the newest runtime whose CPython installs on the dev and CI "
+        "machines, so the local stack runs the same code on the same version; supported by Lambda until 2029."))])
     applies_to: list[str | RegexAppliesTo] = ["Resource::*", *s3_actions]
     if s3_prefixes:
         applies_to.append(_object_prefixes(s3_prefixes))

@@ -37,9 +37,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
 
 
 # Small limits so that the failure paths (poll limit, webhook wait, run timeout) are reachable in a test run;
-# Wait states are time-scaled by the local stack, not these values.
+# Wait states are time-scaled by the local stack, not these values. The assets are built for the local stack's
+# interpreter (infra.functions.LOCAL_ASSETS_CONTEXT), whose workers run them.
 LOCAL_TEST_CONTEXT: dict[str, object] = {
     "faceswap:max_polls": 40,
     "faceswap:webhook_wait_minutes": 30,
     "faceswap:run_timeout_minutes": 60,
+    "faceswap:local_assets": True,
 }

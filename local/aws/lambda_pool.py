@@ -2,7 +2,8 @@
 
 `Worker` owns one `lambda_worker.py` subprocess: it sends a request, waits for the reply until the function's
 deadline (then kills the process, as Lambda ends a timed-out sandbox) and collects the lines the handler logged
-for that request. `WorkerPool` hands out idle workers and starts new ones up to a limit.
+for that request. `WorkerPool` hands out idle workers and starts new ones up to a limit. The workers run on
+`infra.bundling.local_python()` unless told: the runtime's CPython 3.13 (.venv-runtime) where it is installed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.bundling import local_python
 from local.aws.lambda_worker import HEADER
 
 WORKER_SCRIPT = str(Path(__file__).with_name("lambda_worker.py"))
@@ -69,7 +70,7 @@ class Worker:
     """One warm sandbox: a subprocess serving one invocation at a time."""
 
     def __init__(self, config: FunctionConfig, code_dir: Path, environment: Mapping[str, str],
-                 sink: LogSink) -> None:
+                 sink: LogSink, python: str | None = None) -> None:
         self.config = config
         self.alive = True
         self.log_stream_name = f"{datetime.datetime.now(datetime.UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
@@ -77,7 +78,7 @@ class Worker:
         self._tmp = tempfile.mkdtemp(prefix="lambda-tmp-")  # a private /tmp per sandbox
         env = {**environment, "TMPDIR": self._tmp, "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name}
         self._process = subprocess.Popen(
-            [sys.executable, "-I", WORKER_SCRIPT, str(code_dir), config.handler],
+            [python or local_python(), "-I", WORKER_SCRIPT, str(code_dir), config.handler],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=code_dir, env=env, bufsize=0,
             start_new_session=True)  # its own process group: a timeout ends whatever the handler spawned too
@@ -199,8 +200,9 @@ class WorkerPool:
     """Idle workers are reused (warmest first); a busy pool grows up to `max_workers`, then callers queue."""
 
     def __init__(self, config: FunctionConfig, code_dir: Path, environment: Mapping[str, str],
-                 sink: LogSink, max_workers: int = 4) -> None:
+                 sink: LogSink, max_workers: int = 4, python: str | None = None) -> None:
         self.config = config
+        self.python = python or local_python()
         self._code_dir = code_dir
         self._environment = dict(environment)
         self._sink = sink
@@ -239,7 +241,7 @@ class WorkerPool:
                 return self._idle.pop()
             self._started += 1
         try:
-            return Worker(self.config, self._code_dir, self._environment, self._sink)
+            return Worker(self.config, self._code_dir, self._environment, self._sink, self.python)
         except BaseException:
             with self._ready:
                 self._started -= 1

@@ -5,7 +5,9 @@ hook behind `lambda.invoke`, Step Functions' `lambda:invoke` (incl. `.waitForTas
 notifications. Each function version gets a `WorkerPool` whose workers see only a Lambda-like environment
 (the function's variables, fake credentials, `AWS_ENDPOINT_URL` = moto), run with the extracted bundle as
 cwd and first import path, and are killed at the function timeout. Non-Python functions (CDK's Node.js
-custom-resource providers) are not run: a CloudFormation request gets a no-op SUCCESS.
+custom-resource providers) are not run: a CloudFormation request gets a no-op SUCCESS. The workers run on
+`infra.bundling.local_python()`: the functions' CPython 3.13 where one is installed, else this interpreter (the
+local synth bundles wheels for whichever it is); which one is logged once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -31,12 +34,14 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.s3 import notifications as s3_notifications
 
+from infra.bundling import RUNTIME_PYTHON, interpreter_facts, local_python
 from local.aws.lambda_async import AsyncInvoker
 from local.aws.lambda_pool import FunctionConfig, WorkerPool
 from local.aws.patches import Patches
 from local.aws.server import FAKE_CREDENTIALS
 
 LogListener = Callable[[str, str], None]  # (function name, line)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,9 @@ class Invocation:
 class LambdaRuntime:
     def __init__(self, endpoint_url: str, *, max_workers_per_function: int = 4,
                  async_invocations: bool = False, retry_async_errors: bool = False,
-                 async_retry_delays: Sequence[float] = (0.5, 1.0)) -> None:
+                 async_retry_delays: Sequence[float] = (0.5, 1.0), python: str | None = None) -> None:
         self.endpoint_url = endpoint_url
+        self.python = python or local_python()
         self._max_workers = max_workers_per_function
         self._root = Path(tempfile.mkdtemp(prefix="local-lambda-"))
         self._pools: dict[tuple[Any, ...], WorkerPool] = {}
@@ -93,6 +99,7 @@ class LambdaRuntime:
         self._patches.apply(LambdaFunction, "_invoke_lambda", _invoke_lambda)
         self._patches.apply(LambdaFunction, "invoke", _invoke)
         self._patches.apply(s3_notifications, "_invoke_awslambda", _s3_notification)
+        _log_interpreter(self.python)
         return self
 
     def shutdown(self) -> None:
@@ -151,7 +158,7 @@ class LambdaRuntime:
                 if not code_dir.exists():
                     zipfile.ZipFile(io.BytesIO(code_bytes)).extractall(code_dir)
                 pool = WorkerPool(config, code_dir, self._environment(config, code_dir),
-                                  functools.partial(self._emit, config.name), self._max_workers)
+                                  functools.partial(self._emit, config.name), self._max_workers, self.python)
                 self._pools[config.pool_key] = pool
             return pool
 
@@ -201,6 +208,15 @@ def function_config(fn: LambdaFunction) -> FunctionConfig:
         runtime=str(fn.run_time), timeout_s=float(fn.timeout), memory_mb=int(fn.memory_size),
         log_group=fn.logs_group_name, code_sha=str(fn.code_sha_256),
         environment={k: str(v) for k, v in (fn.environment_vars or {}).items()})
+
+
+def _log_interpreter(python: str) -> None:
+    version = interpreter_facts(python)[0]
+    if version == RUNTIME_PYTHON:
+        log.info("local Lambda workers: CPython %s (%s), as the python%s runtime", version, python, RUNTIME_PYTHON)
+    else:
+        log.warning("local Lambda workers: CPython %s (%s): no CPython %s here, the functions' runtime version",
+                    version, python, RUNTIME_PYTHON)
 
 
 def _send_cfn_success(event: dict[str, Any], reason: str) -> None:

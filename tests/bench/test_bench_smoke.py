@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.bundling import SHARED_ASSET, build_lambda_asset, local_target
 from tests.conftest import Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,7 @@ SECTIONS = ["ttr", "cost", "streaming", "webhook", "coldstart"]
 @pytest.mark.timeout(240)
 def test_every_section_runs_in_smoke_mode(synthesized: Synthesized, tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
+    build_lambda_asset(SHARED_ASSET, local_target(sys.executable))  # the sections that import it beside the repo's
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--cdk-out", str(synthesized.outdir),
                            "--json", str(report)], cwd=ROOT, capture_output=True, text=True, timeout=230,

@@ -24,6 +24,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra.config import PipelineConfig
+from infra.functions import LOCAL_ASSETS_CONTEXT
 from infra.stack import FaceSwapStack
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.pipeline import LocalPipeline
@@ -69,7 +70,8 @@ def short_run_timeout(local_pipeline: LocalPipeline, tmp_path_factory: pytest.Te
     run timeout), it stands for any step that outlasts the run."""
     outdir = tmp_path_factory.mktemp("cdk.out.run-timeout")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    app = cdk.App(outdir=str(outdir), context=json.loads(CDK_JSON.read_text()).get("context", {}))
+    context = {**json.loads(CDK_JSON.read_text()).get("context", {}), LOCAL_ASSETS_CONTEXT: True}  # runs here
+    app = cdk.App(outdir=str(outdir), context=context)
     config = PipelineConfig(run_timeout_minutes=1, webhook_wait_minutes=10, max_polls=10_000,
                             face_precheck=False)  # not what this variant is about: no detector to deploy
     FaceSwapStack(app, VARIANT, config=config)

@@ -1,12 +1,11 @@
 """The face detector's own Lambda asset (OpenCV, numpy) and its switch: the other functions' asset does not carry
-OpenCV, the detector's fits Lambda's size limit, the local stack's workers load OpenCV from it, and with
-faceswap:face_precheck=false there is no detector, no grant and no pre-check."""
+OpenCV, the detector's fits Lambda's size limit (as deployed: for arm64), the local stack's workers load OpenCV
+from its local build, and with faceswap:face_precheck=false there is no detector, no grant and no pre-check."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,15 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.bundling import DETECTOR_ASSET, SHARED_ASSET, asset_of, build_lambda_asset
+from infra.bundling import (
+    DETECTOR_ASSET,
+    SHARED_ASSET,
+    asset_of,
+    build_lambda_asset,
+    local_python,
+    local_target,
+    runtime_target,
+)
 from infra.config import ConfigError, PipelineConfig
 from infra.pipeline import FaceSwapPipeline
 from local.aws.lambda_pool import WORKER_SCRIPT
@@ -39,8 +46,8 @@ def test_the_detector_has_an_asset_of_its_own(synthesized: Synthesized) -> None:
 
 
 def test_opencv_stays_out_of_the_shared_asset_and_the_core_out_of_the_detectors() -> None:
-    shared, _ = build_lambda_asset(SHARED_ASSET)
-    detector, _ = build_lambda_asset(DETECTOR_ASSET)
+    shared, _ = build_lambda_asset(SHARED_ASSET, runtime_target("arm64"))
+    detector, _ = build_lambda_asset(DETECTOR_ASSET, runtime_target("arm64"))
     shared_top = {p.name for p in shared.iterdir()}
     detector_top = {p.name for p in detector.iterdir()}
     assert not {"cv2", "numpy", "detect_faces", "face_detection"} & shared_top
@@ -52,18 +59,18 @@ def test_opencv_stays_out_of_the_shared_asset_and_the_core_out_of_the_detectors(
 
 
 def test_the_detector_asset_fits_lambdas_unzipped_limit() -> None:
-    detector, _ = build_lambda_asset(DETECTOR_ASSET)
+    detector, _ = build_lambda_asset(DETECTOR_ASSET, runtime_target("arm64"))
     size = sum(p.stat().st_size for p in detector.rglob("*") if p.is_file())
     assert size < LAMBDA_UNZIPPED_LIMIT * 0.9, f"{size / 1e6:.0f} MB"  # headroom for a newer OpenCV
 
 
 def test_the_local_workers_load_opencv_from_the_detector_asset_not_the_dev_environment() -> None:
     """The dev environment has OpenCV and numpy too (the emulator uses them): the worker's import path (its own
-    code, run here) must find the asset's copies first."""
-    detector, _ = build_lambda_asset(DETECTOR_ASSET)
+    code, run on the workers' interpreter) must find the local build's copies first."""
+    detector, _ = build_lambda_asset(DETECTOR_ASSET, local_target())
     code = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='worker')['_isolate_import_path'](sys.argv[2]); "
             "import cv2, numpy; print(cv2.__file__); print(numpy.__file__)")
-    done = subprocess.run([sys.executable, "-I", "-c", code, WORKER_SCRIPT, str(detector)], capture_output=True,
+    done = subprocess.run([local_python(), "-I", "-c", code, WORKER_SCRIPT, str(detector)], capture_output=True,
                           text=True, check=True, cwd=detector, timeout=60)
     cv2_file, numpy_file = done.stdout.split()
     assert Path(cv2_file).is_relative_to(detector) and Path(numpy_file).is_relative_to(detector), done.stdout

@@ -21,7 +21,8 @@ TIME_SCALE = 0.02  # a 60 s Wait lasts 1.2 s
 @pytest.fixture(scope="package")
 def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cdk.out")
-    env = {**os.environ, "CDK_OUTDIR": str(out), "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
+    env = {**os.environ, "CDK_OUTDIR": str(out), "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+           "PYTHONPATH": str(APP.parents[3])}  # the repo: the app builds the probe's bundle with infra.bundling
     result = subprocess.run([sys.executable, str(APP)], env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     return out

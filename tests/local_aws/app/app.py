@@ -8,6 +8,8 @@ webhook behind a REST API completes, an EventBridge rule for failed executions, 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -29,8 +31,24 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from infra.bundling import SHARED_ASSET, build_lambda_asset, local_target
+
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
 STACK_NAME = "HarnessTest"
+# What the probe imports beyond the Lambda runtime's own packages: Powertools' Logger and Tracer.
+POWERTOOLS = ("aws_lambda_powertools", "aws_xray_sdk", "wrapt", "typing_extensions.py")
+
+
+def probe_bundle() -> Path:
+    """The probe's folder plus Powertools, taken from the project's asset as built for the local workers: the
+    runtime provides boto3 only, so a bundle brings everything else it imports (as on Lambda)."""
+    asset, _ = build_lambda_asset(SHARED_ASSET, local_target())
+    bundle = Path(tempfile.mkdtemp(prefix="probe-bundle-", dir=os.environ.get("CDK_OUTDIR")))
+    shutil.copytree(FUNCTIONS / "probe", bundle, dirs_exist_ok=True)
+    for name in POWERTOOLS:
+        copy = shutil.copytree if (asset / name).is_dir() else shutil.copy2
+        copy(asset / name, bundle / name)
+    return bundle
 
 
 class HarnessStack(cdk.Stack):
@@ -46,7 +64,7 @@ class HarnessStack(cdk.Stack):
             secret_string_template='{"user": "demo"}', generate_string_key="key", exclude_punctuation=True))
         env = {"TABLE_NAME": self.table.table_name, "SECRET_ARN": self.secret.secret_arn,
                "GREETING": greeting.value_as_string}
-        self.probe = self._function("Probe", "probe", env, timeout_s=2)
+        self.probe = self._function("Probe", "probe", env, timeout_s=2, code=probe_bundle())
         machine = self._state_machine(env)
         self._ingest(env, machine)
         self._api(env)
@@ -56,9 +74,10 @@ class HarnessStack(cdk.Stack):
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
 
-    def _function(self, construct_id: str, folder: str, env: dict[str, str], timeout_s: int = 10) -> lambda_.Function:
-        fn = lambda_.Function(self, construct_id, runtime=lambda_.Runtime.PYTHON_3_11, handler="handler.handler",
-                              code=lambda_.Code.from_asset(str(FUNCTIONS / folder)),
+    def _function(self, construct_id: str, folder: str, env: dict[str, str], timeout_s: int = 10,
+                  code: Path | None = None) -> lambda_.Function:
+        fn = lambda_.Function(self, construct_id, runtime=lambda_.Runtime.PYTHON_3_13, handler="handler.handler",
+                              code=lambda_.Code.from_asset(str(code or FUNCTIONS / folder)),
                               timeout=cdk.Duration.seconds(timeout_s), memory_size=256, environment=env)
         self.table.grant_read_write_data(fn)
         self.secret.grant_read(fn)
