@@ -1,9 +1,10 @@
 """The record of every AWS call each principal of a deployed stack makes, for the IAM proof (tests/iam).
 
 Opt-in: when `LOCAL_AWS_CALL_LOG` names a file (the test session sets it), every `LocalStack` appends to it, as JSON
-lines:
-- `deployment`: the stack, its template, its physical ids and the value of every `Ref`/`Fn::GetAtt` in it, as
-  moto's CloudFormation resolved them (so the template's policies can be read with this deployment's ARNs);
+lines, each with the `session` of the LocalStack that wrote it:
+- `deployment`: a stack deployed into it (`deploy_stack`), its template, its physical ids and the value of every
+  `Ref`/`Fn::GetAtt` in it, as moto's CloudFormation resolved them (so the template's policies can be read with
+  this deployment's ARNs);
 - `call`: one AWS call by a principal: a Lambda function (recorded inside its worker, see `lambda_worker.py`, or
   here for what Lambda does with the function's role, such as sending to its on-failure destination) or a state
   machine (its own integrations: `lambda:invoke`, `states:startExecution`, `aws-sdk:*`...), with the parameters
@@ -53,11 +54,11 @@ _active: CallLog | None = None
 
 
 class CallLog:
-    """One deployment's writer into the session's log (appends; several deployments share the file)."""
+    """One LocalStack's writer into the test session's log (appends; several LocalStacks share the file)."""
 
     def __init__(self, path: Path, template: dict[str, Any]) -> None:
         self.path = Path(path)
-        self.deployment = uuid.uuid4().hex[:12]
+        self.session = uuid.uuid4().hex[:12]
         self.item_keys = frozenset(key_attributes(template))
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
@@ -70,7 +71,7 @@ class CallLog:
 
     def worker_environment(self) -> dict[str, str]:
         """The variable that makes a Lambda worker record its calls (see `lambda_worker.CallRecorder`)."""
-        config = {"path": str(self.path), "deployment": self.deployment, "item_keys": sorted(self.item_keys)}
+        config = {"path": str(self.path), "session": self.session, "item_keys": sorted(self.item_keys)}
         return {RECORDER_ENV: json.dumps(config)}
 
     def install(self) -> CallLog:
@@ -94,7 +95,7 @@ class CallLog:
         os.close(self._fd)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps({**record, "deployment": self.deployment}, default=str) + "\n"
+        line = json.dumps({**record, "session": self.session}, default=str) + "\n"
         with self._lock:
             os.write(self._fd, line.encode())
 
@@ -103,12 +104,17 @@ class CallLog:
         self.write({"kind": "call", "principal": principal, "service": service, "operation": operation,
                     "region": region, "params": scrub_parameters(params, self.item_keys)})
 
-    def record_deployment(self, stack_name: str, template_path: Path, resources: dict[str, str],
-                          resource_types: dict[str, str]) -> None:
+    def record_deployment(self, stack_name: str, template_path: Path, resources: dict[str, str]) -> None:
         template = json.loads(Path(template_path).read_text())
         self.write({"kind": "deployment", "stack": stack_name, "template": str(template_path),
-                    "account": ACCOUNT_ID, "region": REGION, "resources": resources, "types": resource_types,
+                    "account": ACCOUNT_ID, "region": REGION, "resources": resources,
                     "values": resolved_references(stack_name, template)})
+
+
+def record_deployment(stack_name: str, template_path: Path, resources: dict[str, str]) -> None:
+    """A stack deployed into the running LocalStack (`deploy_stack`): its principals' calls are recorded too."""
+    if _active is not None:
+        _active.record_deployment(stack_name, template_path, resources)
 
 
 def record_function_call(function_name: str, service: str, operation: str, params: dict[str, Any],

@@ -200,7 +200,7 @@ RECORDED_PARAMETERS = frozenset({
     "Qualifier", "InvocationType", "StateMachineArn", "stateMachineArn", "executionArn", "name", "SecretId",
     "VersionStage", "QueueUrl", "QueueName", "EventBusName", "Source", "DetailType", "TopicArn", "TargetArn",
     "logGroupName", "LogGroupName", "Namespace"})
-NESTED_PARAMETERS = frozenset({"RequestItems", "TransactItems", "Put", "Update", "Delete", "ConditionCheck",
+NESTED_PARAMETERS = frozenset({"RequestItems", "TransactItems", "Get", "Put", "Update", "Delete", "ConditionCheck",
                                "PutRequest", "DeleteRequest", "Entries"})
 TOKEN_PARAMETERS = frozenset({"taskToken", "TaskToken"})
 
@@ -233,7 +233,7 @@ class CallRecorder(importlib.abc.MetaPathFinder):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._fd = os.open(config["path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._deployment = config["deployment"]
+        self._session = config["session"]
         self._item_keys = frozenset(config.get("item_keys", ()))
         self._principal = {"type": "function", "name": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")}
 
@@ -261,7 +261,7 @@ class CallRecorder(importlib.abc.MetaPathFinder):
         base_client._make_api_call = recorded_call
 
     def record(self, service: str, operation: str, params: dict[str, Any], region: str | None) -> None:
-        line = json.dumps({"kind": "call", "deployment": self._deployment, "principal": self._principal,
+        line = json.dumps({"kind": "call", "session": self._session, "principal": self._principal,
                            "service": service, "operation": operation, "region": region,
                            "params": scrub_parameters(params, self._item_keys)}, default=str)
         os.write(self._fd, (line + "\n").encode())

@@ -78,9 +78,7 @@ class LocalStack:
         self._exit.callback(self._runtime.shutdown)
         self._deployed = deploy_stack(self.cdk_out, self.stack_name, endpoint_url=self._moto.endpoint_url,
                                       parameters=self._parameters)
-        if call_log is not None:
-            call_log.record_deployment(self.stack_name, template_path, self._deployed.resources,
-                                       self._deployed.resource_types)
+
         if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
             self._api = self._exit.enter_context(
                 ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api, port=self._ports["api"]))

@@ -16,20 +16,21 @@ from tests.local_aws.helpers import get_item, wait_until
 from tests.local_aws.test_workflow import execution_arn, finished
 
 
-def records(path: Path, deployment: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+def records(path: Path, session: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in rows if deployment in (None, r["deployment"]) and kind in (None, r["kind"])]
+    return [r for r in rows if session in (None, r["session"]) and kind in (None, r["kind"])]
 
 
-def this_deployment(aws: LocalStack, log: Path) -> str:
+def this_session(aws: LocalStack, log: Path) -> str:
+    """The session of the package's LocalStack: the one that recorded its deployment."""
     deployments = [r for r in records(log, kind="deployment") if r["stack"] == aws.stack_name
                    and r["resources"] == aws.deployed.resources]
     assert len(deployments) == 1
-    return str(deployments[0]["deployment"])
+    return str(deployments[0]["session"])
 
 
 def test_the_deployment_is_recorded_with_the_values_of_its_references(aws: LocalStack, aws_call_log: Path) -> None:
-    deployment = records(aws_call_log, this_deployment(aws, aws_call_log), "deployment")[0]
+    [deployment] = records(aws_call_log, this_session(aws, aws_call_log), "deployment")
     table = aws.deployed.logical_id("Items", "AWS::DynamoDB::Table")
     assert deployment["values"][f"Ref:{table}"] == aws.outputs["TableName"]
     assert deployment["values"][f"GetAtt:{table}.Arn"].endswith(f":table/{aws.outputs['TableName']}")
@@ -43,8 +44,8 @@ def test_function_and_state_machine_calls_are_attributed_and_tokens_traced(aws: 
     wait_until(lambda: get_item(aws, "token#logged1"))
     aws.client("stepfunctions").stop_execution(executionArn=execution_arn(aws, "logged1"))
     finished(aws, execution_arn(aws, "logged1"))
-    deployment = this_deployment(aws, aws_call_log)
-    calls = records(aws_call_log, deployment, "call")
+    session = this_session(aws, aws_call_log)
+    calls = records(aws_call_log, session, "call")
     ingest = aws.function_name("Ingest")
     by_ingest = [(c["service"], c["operation"]) for c in calls if c["principal"] == {"type": "function",
                                                                                       "name": ingest}]
@@ -55,7 +56,7 @@ def test_function_and_state_machine_calls_are_attributed_and_tokens_traced(aws: 
     invoke = next(c for c in calls if c["principal"].get("execution") == execution_arn(aws, "logged1"))
     assert (invoke["principal"]["arn"], invoke["service"], invoke["operation"]) == (machine, "lambda", "Invoke")
     assert set(invoke["params"]) == {"FunctionName"}  # the payload is not recorded
-    token = next(t for t in records(aws_call_log, deployment, "token")
+    token = next(t for t in records(aws_call_log, session, "token")
                  if t["execution"] == execution_arn(aws, "logged1"))
     assert token["state_machine"] == machine and token["token"].startswith("sha256:")
 
@@ -84,7 +85,7 @@ def test_a_worker_records_botocore_calls_once_botocore_is_imported(tmp_path: Pat
         import json, os, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[2] / "local" / "aws")!r})
         import lambda_worker as worker
-        os.environ[worker.RECORDER_ENV] = json.dumps({{"path": {str(log)!r}, "deployment": "d1", "item_keys": []}})
+        os.environ[worker.RECORDER_ENV] = json.dumps({{"path": {str(log)!r}, "session": "s1", "item_keys": []}})
         os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "fn"
         worker._install_call_recorder()
         assert "botocore" not in sys.modules
@@ -101,7 +102,7 @@ def test_a_worker_records_botocore_calls_once_botocore_is_imported(tmp_path: Pat
                             env={"PATH": "/usr/bin:/bin", "AWS_MAX_ATTEMPTS": "1"})
     assert result.returncode == 0, result.stderr
     [call] = records(log)
-    assert call == {"kind": "call", "deployment": "d1", "principal": {"type": "function", "name": "fn"},
+    assert call == {"kind": "call", "session": "s1", "principal": {"type": "function", "name": "fn"},
                     "service": "s3", "operation": "PutObject", "region": "us-east-1",
                     "params": {"Bucket": "b", "Key": "k"}}
     assert RECORDER_ENV == "_LOCAL_AWS_CALL_RECORDER"
