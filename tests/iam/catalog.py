@@ -7,18 +7,16 @@ import json
 import re
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
-
-import cfnlint.data.AdditionalSpecs
 
 from tests.iam.evaluator import action_matches
 
 
 @cache
 def _services() -> dict[str, Any]:
-    path = Path(cfnlint.data.AdditionalSpecs.__file__).with_name("Policies.json")
-    return dict(json.loads(path.read_text()))
+    policies = resources.files("cfnlint.data.AdditionalSpecs").joinpath("Policies.json")
+    return dict(json.loads(policies.read_text()))
 
 
 def known(action: str) -> bool:

@@ -119,8 +119,8 @@ def _block_matches(operator: str, block: Mapping[str, Any], context: Mapping[str
     results = []
     for key, expected in block.items():
         present = _context_value(context, key)
-        wanted = [expected] if isinstance(expected, str | bool | int | float) else list(expected)
-        wanted = [str(w).lower() if isinstance(w, bool) else str(w) for w in wanted]
+        values = [expected] if isinstance(expected, str | bool | int | float) else list(expected)
+        wanted = [str(w).lower() if isinstance(w, bool) else str(w) for w in values]
         results.append(_key_matches(qualifier, name, test, negated, if_exists, present, wanted))
     return all(results)
 

@@ -68,17 +68,20 @@ class Result:
     calls: int = 0  # evaluated (made by a principal of an accepted deployment)
 
 
-def check_calls(log: CallLog, template: Mapping[str, Any] | None = None) -> Result:
-    """Evaluates the calls of every accepted deployment's principals (against `template` in place of the one
-    deployed, if given)."""
+def check_calls(log: CallLog, templates: Mapping[str, Mapping[str, Any]] | None = None) -> Result:
+    """Evaluates the calls of every accepted deployment's principals (against `templates[stack]` in place of the
+    template deployed, if given). The grants are those of each session's first deployment (its LocalStack's own);
+    the calls of the variants deployed beside it count as uses of the same statements."""
     result = Result()
     for session, deployments in log.deployments.items():
         found: dict[str, Principal] = {}
-        for deployment in deployments:
-            if template is not None:
-                deployment = replace(deployment, template=template)
-            found.update(principals(deployment))
-        result.principals.update({p.label: p for p in found.values()})
+        for n, deployment in enumerate(deployments):
+            if templates and deployment.stack in templates:
+                deployment = replace(deployment, template=templates[deployment.stack])
+            these = principals(deployment)
+            found.update(these)
+            if n == 0:
+                result.principals.update({p.label: p for p in these.values()})
         context = _context(deployments, log.tokens[session])
         for call in (c for c in log.calls if c.session == session and c.principal_id in found):
             result.calls += 1

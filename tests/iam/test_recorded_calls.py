@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,14 @@ def test_every_granted_action_is_used_or_listed_with_its_reason(result: Result, 
 
 def test_dropping_a_statement_fails_the_proof_naming_the_call_and_the_statement(log: CallLog,
                                                                                 result: Result) -> None:
-    template = next(iter(log.deployments.values()))[0].template
+    deployment = next(iter(log.deployments.values()))[0]
     finalize = result.principals["finalize"]
     [dropped] = [s for s in finalize.statements if "s3:PutObject" in s.values("Action")]
     policy, index = dropped.source.rsplit("[", 1)
-    without = copy.deepcopy(dict(template))
+    without = copy.deepcopy(dict(deployment.template))
     del without["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"][int(index.rstrip("]"))]
 
-    denied = check_calls(log, template=without).denied
+    denied = check_calls(log, templates={deployment.stack: without}).denied
     assert denied
     assert all(message.startswith("function finalize ") for message in denied), denied
     assert any("s3 PutObject" in m and "lacks a statement: Allow s3:PutObject on arn:aws:s3:::" in m
@@ -83,7 +83,7 @@ def test_no_data_plane_wildcard_on_a_function_the_internet_reaches(log: CallLog)
     assert not wide, "data-plane access to whole resources:\n" + "\n".join(wide)
 
 
-def _internet_facing(template: dict[str, Any]) -> set[str]:
+def _internet_facing(template: Mapping[str, Any]) -> set[str]:
     """Functions that API Gateway may invoke (a Lambda permission for apigateway.amazonaws.com)."""
     return {_target(r["Properties"]["FunctionName"]) for r in template["Resources"].values()
             if r["Type"] == "AWS::Lambda::Permission"

@@ -81,8 +81,15 @@ def test_cloudwatch_alarms_may_publish_to_the_alarm_topic(resources: Resources) 
     assert "KmsMasterKeyId" not in resources[topic]["Properties"]  # (an aws/sns key cannot be granted to CloudWatch)
     allowed = [s for s in _topic_statements(resources, topic) if s["Effect"] == "Allow"]
     assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and "sns:Publish" in _as_list(s["Action"])
-               and _render(s["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(":alarm:*")
-               and s["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT for s in allowed), allowed
+               and _only_alarms_of_this_account(s.get("Condition", {})) for s in allowed), allowed
+
+
+def _only_alarms_of_this_account(condition: dict[str, Any]) -> bool:
+    """aws:SourceArn an alarm of this region and account, aws:SourceAccount this account (confused deputy)."""
+    sources = [_render(v) for op in ("ArnLike", "ArnEquals") for v in _as_list(
+        condition.get(op, {}).get("aws:SourceArn", []))]
+    return bool(sources) and all(":cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" in v for v in sources) and \
+        condition.get("StringEquals", {}).get("aws:SourceAccount") == ACCOUNT
 
 
 def test_each_state_machine_may_invoke_exactly_the_functions_its_definition_calls(resources: Resources) -> None:
