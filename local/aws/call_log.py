@@ -60,7 +60,7 @@ class CallLog:
         self.path = Path(path)
         self.session = uuid.uuid4().hex[:12]
         self.item_keys = frozenset(key_attributes(template))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
 
     @classmethod
@@ -92,12 +92,16 @@ class CallLog:
         if _active is self:
             _patches.undo()
             _active = None
-        os.close(self._fd)
+        with self._lock:  # executions still winding down may record no more
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps({**record, "session": self.session}, default=str) + "\n"
         with self._lock:
-            os.write(self._fd, line.encode())
+            if self._fd is not None:
+                os.write(self._fd, line.encode())
 
     def record_call(self, principal: dict[str, str], service: str, operation: str, params: dict[str, Any],
                     region: str | None = REGION) -> None:
