@@ -1,4 +1,5 @@
-"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests."""
+"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests; every
+local stack of the session records its AWS calls into one log (`aws_call_log`), which the IAM proof reads last."""
 
 from __future__ import annotations
 
@@ -45,3 +46,59 @@ LOCAL_TEST_CONTEXT: dict[str, object] = {
     "faceswap:run_timeout_minutes": 60,
     "faceswap:local_assets": True,
 }
+
+
+# --- the session's AWS call log and the tests that read it after everything else ----------------------------------
+AFTER_ALL = "after_all"
+CALL_LOG_ENV = "LOCAL_AWS_CALL_LOG"  # = local.aws.call_log.CALL_LOG_ENV (not imported: it brings moto in)
+E2E_PACKAGES = ("tests/e2e", "tests/cli")  # the packages that deploy the real template
+_whole_e2e_selected = pytest.StashKey[bool]()
+_deselected_e2e = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{AFTER_ALL}: runs after every other test (reads what the session recorded)")
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    last = [item for item in items if item.get_closest_marker(AFTER_ALL)]
+    items[:] = [item for item in items if not item.get_closest_marker(AFTER_ALL)] + last
+    config.stash[_whole_e2e_selected] = _every_e2e_test_selected(config, items)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if any(_in_e2e(item) for item in items):
+        items[0].config.stash[_deselected_e2e] = True
+
+
+
+def _in_e2e(item: pytest.Item) -> bool:
+    return any(item.nodeid.startswith(package + "/") for package in E2E_PACKAGES)
+
+
+def _every_e2e_test_selected(config: pytest.Config, items: list[pytest.Item]) -> bool:
+    """Whether this session runs every end-to-end test (then every grant must have been used by some call)."""
+    if config.stash.get(_deselected_e2e, False) or any("::" in str(arg) for arg in config.args):
+        return False
+    root = Path(str(config.rootpath))
+    files = {p.relative_to(root).as_posix() for package in E2E_PACKAGES for p in (root / package).glob("test_*.py")}
+    return files <= {item.nodeid.split("::")[0] for item in items}
+
+
+def whole_e2e_selected(config: pytest.Config) -> bool:
+    return config.stash.get(_whole_e2e_selected, False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_call_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every LocalStack started in this session appends its principals' AWS calls here (local/aws/call_log.py)."""
+    path = tmp_path_factory.mktemp("aws-calls") / "calls.jsonl"
+    path.touch()
+    previous = os.environ.get(CALL_LOG_ENV)
+    os.environ[CALL_LOG_ENV] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(CALL_LOG_ENV, None)
+    else:
+        os.environ[CALL_LOG_ENV] = previous

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local.aws.call_log import record_deployment
 from local.aws.cfn_shims import custom_resource_responses, unsupported_types
 from local.aws.server import ACCOUNT_ID, REGION, boto_client
 
@@ -69,7 +70,9 @@ def deploy_stack(cdk_out: Path, stack_name: str, *, endpoint_url: str | None = N
     cfn = client("cloudformation")
     _create_stack(cfn, stack_name, template, parameters or {})
     _wait_for_completion(cfn, stack_name, timeout_s)
-    return _describe(cfn, stack_name, template)
+    deployed = _describe(cfn, stack_name, template)
+    record_deployment(stack_name, cdk_out / f"{stack_name}.template.json", deployed.resources)  # if recording
+    return deployed
 
 
 def publish_assets(cdk_out: Path, stack_name: str, s3: Any, region: str = REGION) -> None:

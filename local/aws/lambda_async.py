@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from local.aws.call_log import record_function_call
 from local.aws.server import boto_client
 
 # (moto LambdaFunction, event, request id) -> (payload, is_error, logs, request id)
@@ -83,11 +84,14 @@ class AsyncInvoker:
         if service == "sqs":
             sqs = boto_client("sqs", endpoint_url=self._endpoint_url, region_name=fn.region)
             url = sqs.get_queue_url(QueueName=destination.split(":")[5])["QueueUrl"]
+            record_function_call(fn.function_name, "sqs", "SendMessage", {"QueueUrl": url}, fn.region)  # its role
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
         elif service == "sns":
+            record_function_call(fn.function_name, "sns", "Publish", {"TopicArn": destination}, fn.region)
             boto_client("sns", endpoint_url=self._endpoint_url, region_name=fn.region).publish(
                 TopicArn=destination, Message=json.dumps(record))
         elif service == "lambda":
+            record_function_call(fn.function_name, "lambda", "Invoke", {"FunctionName": destination}, fn.region)
             boto_client("lambda", endpoint_url=self._endpoint_url, region_name=fn.region).invoke(
                 FunctionName=destination, InvocationType="Event", Payload=json.dumps(record).encode())
         else:

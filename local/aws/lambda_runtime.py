@@ -26,7 +26,7 @@ import time
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from moto.s3 import notifications as s3_notifications
 from infra.bundling import RUNTIME_PYTHON, interpreter_facts, local_python
 from local.aws.lambda_async import AsyncInvoker
 from local.aws.lambda_pool import FunctionConfig, WorkerPool
+from local.aws.lambda_worker import RECORDER_ENV
 from local.aws.patches import Patches
 from local.aws.server import FAKE_CREDENTIALS
 
@@ -58,9 +59,11 @@ class Invocation:
 class LambdaRuntime:
     def __init__(self, endpoint_url: str, *, max_workers_per_function: int = 4,
                  async_invocations: bool = False, retry_async_errors: bool = False,
-                 async_retry_delays: Sequence[float] = (0.5, 1.0), python: str | None = None) -> None:
+                 async_retry_delays: Sequence[float] = (0.5, 1.0), python: str | None = None,
+                 harness_environment: Mapping[str, str] | None = None) -> None:
         self.endpoint_url = endpoint_url
         self.python = python or local_python()
+        self._harness_environment = dict(harness_environment or {})  # for the harness's own hooks (call_log.py)
         self._max_workers = max_workers_per_function
         self._root = Path(tempfile.mkdtemp(prefix="local-lambda-"))
         self._pools: dict[tuple[Any, ...], WorkerPool] = {}
@@ -179,7 +182,9 @@ class LambdaRuntime:
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             "LAMBDA_TASK_ROOT": str(code_dir), "_HANDLER": config.handler,
         }
-        return {**base, **config.environment, "AWS_ENDPOINT_URL": self.endpoint_url}
+        environment = {**base, **config.environment, "AWS_ENDPOINT_URL": self.endpoint_url}
+        environment.pop(RECORDER_ENV, None)  # only the harness asks a worker to record its calls, never a template
+        return {**environment, **self._harness_environment}
 
     def _acknowledge_foreign(self, fn: LambdaFunction, event: Any, request_id: str) -> tuple[str, bool, str]:
         if isinstance(event, dict) and "ResponseURL" in event and "RequestType" in event:

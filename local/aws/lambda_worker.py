@@ -7,12 +7,19 @@ interpreter's own library and site-packages (standing in for the runtime's boto3
 Protocol: the parent writes requests to stdin and reads replies from the original stdout, each a 4-byte
 big-endian length followed by JSON. The handler's prints and logs go to fd 2 (fd 1 is redirected there), which
 the parent reads as the function's log stream, delimited by Lambda's `START`/`END RequestId` lines.
+
+When the harness sets `_LOCAL_AWS_CALL_RECORDER` (never a template: the harness's value wins), every botocore call
+the function makes is appended to the harness's call log as one JSON line: the function, the service and operation,
+and only the parameters IAM's resources and condition keys depend on (no bodies, no values, no secrets).
 """
 
 from __future__ import annotations
 
 import decimal
+import hashlib
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import logging
 import os
@@ -27,6 +34,7 @@ from typing import Any, BinaryIO
 
 Handler = Callable[[Any, Any], Any]
 HEADER = struct.Struct(">I")
+RECORDER_ENV = "_LOCAL_AWS_CALL_RECORDER"
 
 
 class LambdaContext:
@@ -182,6 +190,94 @@ def _isolate_import_path(code_dir: str) -> None:
     sys.path[:] = [code_dir, *(p for p in sys.path if p and p.startswith(prefixes))]
 
 
+# --- the call recorder (stdlib only: botocore is patched when the handler first imports it) ------------------
+# Parameters that name what IAM checks (a bucket and key, a table, a function, a queue...) or that decide a condition
+# key or an extra action (an ACL, tags, a projection): kept. Everything else (bodies, expressions, values): dropped.
+RECORDED_PARAMETERS = frozenset({
+    "Bucket", "Key", "Prefix", "Delimiter", "CopySource", "VersionId", "ACL", "Tagging", "ServerSideEncryption",
+    "SSEKMSKeyId", "ObjectLockMode", "ObjectLockLegalHoldStatus", "TableName", "IndexName", "Keys",
+    "ExclusiveStartKey", "Select", "ReturnValues", "ProjectionExpression", "AttributesToGet", "FunctionName",
+    "Qualifier", "InvocationType", "StateMachineArn", "stateMachineArn", "executionArn", "name", "SecretId",
+    "VersionStage", "QueueUrl", "QueueName", "EventBusName", "Source", "DetailType", "TopicArn", "TargetArn",
+    "logGroupName", "LogGroupName", "Namespace"})
+NESTED_PARAMETERS = frozenset({"RequestItems", "TransactItems", "Get", "Put", "Update", "Delete", "ConditionCheck",
+                               "PutRequest", "DeleteRequest", "Entries"})
+TOKEN_PARAMETERS = frozenset({"taskToken", "TaskToken"})
+
+
+def token_digest(token: str) -> str:
+    """A task token stands for its task: the log keeps a digest, enough to find the execution that issued it."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def scrub_parameters(params: Any, item_keys: frozenset[str], name: str = "") -> Any:
+    """What is kept of a call's parameters (see RECORDED_PARAMETERS); `item_keys` are the tables' key attributes,
+    the only attributes of an `Item` kept (IAM's dynamodb:LeadingKeys is its partition key)."""
+    if name in TOKEN_PARAMETERS and isinstance(params, str):
+        return token_digest(params)
+    if name == "Item" and isinstance(params, dict):
+        return {k: v for k, v in params.items() if k in item_keys}
+    if name == "RequestItems" and isinstance(params, dict):  # table name -> requests
+        return {table: scrub_parameters(v, item_keys, "Entries") for table, v in params.items()}
+    if isinstance(params, list):
+        return [scrub_parameters(v, item_keys, name) for v in params]
+    if isinstance(params, dict) and (name in NESTED_PARAMETERS or not name):
+        return {k: scrub_parameters(v, item_keys, k) for k, v in params.items()
+                if k in RECORDED_PARAMETERS or k in NESTED_PARAMETERS or k in TOKEN_PARAMETERS or k == "Item"}
+    return params
+
+
+class CallRecorder(importlib.abc.MetaPathFinder):
+    """Appends one JSON line per botocore call to the harness's log. Installed as an import hook, so that
+    `botocore.client.BaseClient._make_api_call` is wrapped as soon as the handler imports boto3 (at no cost before)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._fd = os.open(config["path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._session = config["session"]
+        self._item_keys = frozenset(config.get("item_keys", ()))
+        self._principal = {"type": "function", "name": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")}
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "botocore.client":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def exec_then_wrap(module: Any) -> None:
+                exec_module(module)
+                self.wrap(module.BaseClient)
+
+            spec.loader.exec_module = exec_then_wrap  # type: ignore[method-assign]
+        return spec
+
+    def wrap(self, base_client: Any) -> None:
+        make_api_call = base_client._make_api_call
+
+        def recorded_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+            self.record(client.meta.service_model.service_name, operation_name, api_params, client.meta.region_name)
+            return make_api_call(client, operation_name, api_params)
+
+        base_client._make_api_call = recorded_call
+
+    def record(self, service: str, operation: str, params: dict[str, Any], region: str | None) -> None:
+        line = json.dumps({"kind": "call", "session": self._session, "principal": self._principal,
+                           "service": service, "operation": operation, "region": region,
+                           "params": scrub_parameters(params, self._item_keys)}, default=str)
+        os.write(self._fd, (line + "\n").encode())
+
+
+def _install_call_recorder() -> None:
+    config = os.environ.pop(RECORDER_ENV, None)  # the handler need not see it
+    if not config:
+        return
+    recorder = CallRecorder(json.loads(config))
+    if "botocore.client" in sys.modules:
+        recorder.wrap(sys.modules["botocore.client"].BaseClient)
+    else:
+        sys.meta_path.insert(0, recorder)
+
+
 def main() -> None:
     code_dir, handler_spec = sys.argv[1], sys.argv[2]
     requests = os.fdopen(os.dup(0), "rb")
@@ -193,6 +289,7 @@ def main() -> None:
     _isolate_import_path(code_dir)
     os.chdir(code_dir)
     _install_lambda_log_handler()
+    _install_call_recorder()
     loader = HandlerLoader(handler_spec)
     while (request := read_message(requests)) is not None:
         write_message(replies, invoke(loader, request))

@@ -7,8 +7,9 @@
 
 Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery, the
 Step Functions time warp, an AWS-like StopExecution and atomic DynamoDB item writes, deploys the synthesized
-stack and opens the API Gateway front. Everything is undone on exit (workers killed, moto reset, patches removed,
-environment restored).
+stack and opens the API Gateway front. When `LOCAL_AWS_CALL_LOG` names a file, every AWS call of the stack's
+functions and state machines is recorded there (call_log.py). Everything is undone on exit (workers killed,
+moto reset, patches removed, environment restored).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 from local.aws import cfn_shims, dynamodb_atomic, eventbridge, sfn_integrations, stop_execution, time_warp
 from local.aws.api_front import ApiFront
+from local.aws.call_log import CallLog
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.aws.lambda_runtime import LambdaRuntime
 from local.aws.server import MotoServer
@@ -66,10 +68,17 @@ class LocalStack:
             module.install()
             self._exit.callback(module.uninstall)
         time_warp.set_time_scale(self.time_scale)
-        self._runtime = LambdaRuntime(self._moto.endpoint_url, **self._runtime_options).install()
+        template_path = self.cdk_out / f"{self.stack_name}.template.json"
+        call_log = CallLog.from_environment(template_path)  # when the test session asks for the IAM proof
+        if call_log is not None:
+            self._exit.callback(call_log.install().close)
+        self._runtime = LambdaRuntime(self._moto.endpoint_url, **self._runtime_options,
+                                      harness_environment=call_log.worker_environment() if call_log else None)
+        self._runtime.install()
         self._exit.callback(self._runtime.shutdown)
         self._deployed = deploy_stack(self.cdk_out, self.stack_name, endpoint_url=self._moto.endpoint_url,
                                       parameters=self._parameters)
+
         if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
             self._api = self._exit.enter_context(
                 ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api, port=self._ports["api"]))

@@ -1,0 +1,76 @@
+"""Granted actions that no recorded call uses, each with its reason: the one place to list them.
+
+An entry names principals (function handler modules, state machine names, globs) and actions (lower-case globs).
+"TODO issue 12 §4" marks a grant to remove (least privilege); the other reasons are calls no SDK makes (the service
+uses the role itself) or error paths no scenario reaches. An entry that matches no unused grant fails the proof too:
+when a grant goes, its entry goes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Unused:
+    principals: tuple[str, ...]
+    actions: tuple[str, ...]
+    reason: str
+
+    def covers(self, principal: str, action: str) -> bool:
+        return any(fnmatch.fnmatchcase(principal, p) for p in self.principals) and \
+            any(fnmatch.fnmatchcase(action, a) for a in self.actions)
+
+
+FUNCTIONS = ("start_job", "detect_faces", "check_status", "await_webhook", "finalize", "record_failure",
+             "execution_failed", "webhook", "BucketNotificationsHandler*")
+MACHINES = ("Job", "Poller")
+WRITERS = ("start_job", "finalize", "record_failure", "execution_failed")  # s3 grant_put on results/
+TABLE_USERS = ("start_job", "await_webhook", "finalize", "record_failure", "execution_failed", "webhook")
+TABLE_DATA = ("dynamodb:batchgetitem", "dynamodb:batchwriteitem", "dynamodb:conditioncheckitem",
+              "dynamodb:deleteitem", "dynamodb:describetable", "dynamodb:getitem", "dynamodb:getrecords",
+              "dynamodb:getsharditerator", "dynamodb:putitem", "dynamodb:query", "dynamodb:scan", "dynamodb:updateitem")
+
+ALLOWED_UNUSED: Sequence[Unused] = (
+    # --- used by the services themselves, with the role ---------------------------------------------------------
+    Unused(FUNCTIONS, ("logs:createloggroup", "logs:createlogstream", "logs:putlogevents"),
+           "AWSLambdaBasicExecutionRole: Lambda writes the function's logs with its role"),
+    Unused(FUNCTIONS[:-1] + MACHINES, ("xray:puttracesegments", "xray:puttelemetryrecords"),
+           "active tracing: Lambda's and Step Functions' X-Ray integration sends the segments with the role"),
+    Unused(MACHINES, ("xray:getsamplingrules", "xray:getsamplingtargets"),
+           "Step Functions' X-Ray tracing reads the sampling rules with the role"),
+    Unused(MACHINES, ("logs:createlogdelivery", "logs:deletelogdelivery", "logs:describeloggroups",
+                      "logs:describeresourcepolicies", "logs:getlogdelivery", "logs:listlogdeliveries",
+                      "logs:putresourcepolicy", "logs:updatelogdelivery"),
+           "execution logging: Step Functions sets up the CloudWatch Logs delivery with the role (CDK's LogOptions)"),
+    Unused(("finalize",), ("s3:abortmultipartupload",),
+           "error path: the result upload (multipart) is aborted when it fails"),
+    Unused(("await_webhook",), ("states:sendtasksuccess",),
+           "race: a success webhook that arrived before the token was stored is signalled by the token store "
+           "(tests/unit/test_webhook_callbacks.py; no end-to-end scenario delivers the webhook that early)"),
+    # --- grants to remove: issue 12 §4 --------------------------------------------------------------------------
+    Unused(("webhook", "await_webhook"), TABLE_DATA,
+           "TODO issue 12 §4: grant_read_write_data on the whole Jobs table; the token functions only UpdateItem "
+           "TASK# items (dynamodb:LeadingKeys)"),
+    Unused(("start_job", "finalize", "record_failure", "execution_failed"), TABLE_DATA,
+           "TODO issue 12 §4: grant_read_write_data gives the whole read/write set (Scan, Query, batches, streams); "
+           "each function uses a few item calls"),
+    Unused(("start_job", "check_status", "finalize", "webhook"), ("secretsmanager:describesecret",),
+           "TODO issue 12 §4: grant_read adds DescribeSecret; Powertools' get_secret only calls GetSecretValue"),
+    Unused(WRITERS, ("s3:putobjectlegalhold", "s3:putobjectretention", "s3:putobjecttagging",
+                     "s3:putobjectversiontagging"),
+           "TODO issue 12 §4: grant_put adds object-lock and tagging actions that the result writers never use"),
+    Unused(("start_job", "record_failure", "execution_failed"), ("s3:abortmultipartupload",),
+           "TODO issue 12 §4: grant_put's s3:Abort*; these write small JSON files in one PutObject"),
+    Unused(("start_job",), ("s3:getbucket*", "s3:list*", "s3:getobject?*"),
+           "TODO issue 12 §4: grant_read's bucket-wide reads and listing, object ACL/tag/version reads; StartJob "
+           "only reads its inputs (GetObject, HeadObject = s3:GetObject)"),
+    Unused(("start_job",), ("sqs:getqueueattributes", "sqs:getqueueurl"),
+           "TODO issue 12 §4: the SQS on-failure destination grants grantSendMessages; Lambda only sends"),
+)
+
+
+def allowance(principal: str, action: str) -> Unused | None:
+    return next((entry for entry in ALLOWED_UNUSED if entry.covers(principal, action)), None)

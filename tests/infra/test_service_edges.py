@@ -1,0 +1,220 @@
+"""Every edge that AWS authorises with a resource policy or a service role, read from the synthesized template: the
+right service principal is allowed, and only from the right source (`aws:SourceArn` / `aws:SourceAccount` where AWS
+supports them). The resources are found by what connects them (a notification's target, an integration's URI...),
+not by their logical ids. moto authorises none of these edges, so only this test shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.app import build_app
+from tests.conftest import LOCAL_TEST_CONTEXT, Synthesized
+
+Resources = dict[str, dict[str, Any]]
+ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+@pytest.fixture(scope="module")
+def resources(synthesized: Synthesized) -> Resources:
+    return dict(json.loads(synthesized.template_path.read_text())["Resources"])
+
+
+def test_s3_may_invoke_the_start_function_only_for_this_bucket_and_account(resources: Resources) -> None:
+    [notifications] = _of_type(resources, "Custom::S3BucketNotifications").values()
+    bucket = notifications["Properties"]["BucketName"]["Ref"]
+    targets = {_target(c["LambdaFunctionArn"]) for c in
+               notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]}
+    assert len(targets) == 1
+    # A bucket ARN names no account: AWS asks for aws:SourceAccount as well as the bucket's ARN.
+    assert _permissions(resources, targets.pop()) == [
+        ("s3.amazonaws.com", {"Fn::GetAtt": [bucket, "Arn"]}, ACCOUNT)]
+
+
+def test_api_gateway_may_invoke_the_webhook_only_for_post_webhook_of_this_api(resources: Resources) -> None:
+    [method] = _of_type(resources, "AWS::ApiGateway::Method").values()
+    function = _target(_referenced(method["Properties"]["Integration"]["Uri"], "Fn::GetAtt")[0])
+    api = method["Properties"]["RestApiId"]["Ref"]
+    permissions = _permissions(resources, function)
+    assert {principal for principal, _, _ in permissions} == {"apigateway.amazonaws.com"}
+    for _, source, _ in permissions:  # the stage's, and the console's test-invoke-stage
+        rendered = _render(source)
+        assert rendered.startswith("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:")
+        assert f"${{{api}}}/" in rendered and rendered.endswith("/POST/webhook"), rendered
+
+
+def test_eventbridge_may_invoke_the_failure_recorder_and_reach_its_dead_letter_queue_only_from_the_rule(
+        resources: Resources) -> None:
+    [(rule, props)] = [(lid, r["Properties"]) for lid, r in _of_type(resources, "AWS::Events::Rule").items()]
+    [target] = props["Targets"]
+    rule_arn = {"Fn::GetAtt": [rule, "Arn"]}
+    assert _permissions(resources, _target(target["Arn"])) == [("events.amazonaws.com", rule_arn, None)]
+    queue = _target(target["DeadLetterConfig"]["Arn"])
+    allowed = [s for s in _queue_statements(resources, queue) if s["Effect"] == "Allow"]
+    assert allowed == [{**allowed[0], "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                        "Resource": {"Fn::GetAtt": [queue, "Arn"]}}]
+
+
+def test_the_start_functions_failures_reach_its_dead_letter_queue_with_its_own_role(resources: Resources) -> None:
+    [config] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventInvokeConfig").values()]
+    queue = _target(config["DestinationConfig"]["OnFailure"]["Destination"])
+    function = config["FunctionName"]["Ref"]
+    statements = _role_statements(resources, function)
+    assert any("sqs:SendMessage" in _as_list(s["Action"]) and s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+               for s in statements)
+    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, queue))  # only the TLS-only deny
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: the alarm topic's policy (enforce_ssl) holds only the TLS deny, "
+                                       "which replaces SNS's default policy: no alarm may publish")
+def test_cloudwatch_alarms_may_publish_to_the_alarm_topic(resources: Resources) -> None:
+    topics = {a["Properties"]["AlarmActions"][0]["Ref"] for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()}
+    assert len(topics) == 1
+    topic = topics.pop()
+    assert "KmsMasterKeyId" not in resources[topic]["Properties"]  # (an aws/sns key cannot be granted to CloudWatch)
+    allowed = [s for s in _topic_statements(resources, topic) if s["Effect"] == "Allow"]
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and "sns:Publish" in _as_list(s["Action"])
+               and _only_alarms_of_this_account(s.get("Condition", {})) for s in allowed), allowed
+
+
+def _only_alarms_of_this_account(condition: dict[str, Any]) -> bool:
+    """aws:SourceArn an alarm of this region and account, aws:SourceAccount this account (confused deputy)."""
+    sources = [_render(v) for op in ("ArnLike", "ArnEquals") for v in _as_list(
+        condition.get(op, {}).get("aws:SourceArn", []))]
+    return bool(sources) and all(":cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" in v for v in sources) and \
+        condition.get("StringEquals", {}).get("aws:SourceAccount") == ACCOUNT
+
+
+def test_each_state_machine_may_invoke_exactly_the_functions_its_definition_calls(resources: Resources) -> None:
+    for lid, machine in _of_type(resources, "AWS::StepFunctions::StateMachine").items():
+        called = {_target(f) for f in _invoked_functions(machine)}
+        statements = _role_statements(resources, lid, role_property="RoleArn")
+        granted = {_target(r) for s in statements if "lambda:InvokeFunction" in _as_list(s["Action"])
+                   for r in _as_list(s["Resource"]) if isinstance(r, dict) and "Fn::GetAtt" in r}
+        assert called and granted == called, lid
+
+
+def test_step_functions_assumes_the_roles_only_for_this_accounts_state_machines(resources: Resources) -> None:
+    for lid in _of_type(resources, "AWS::StepFunctions::StateMachine"):
+        role = resources[lid]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        [trust] = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "states.amazonaws.com"}
+        assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+        assert _render(trust["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(":stateMachine:*")
+
+
+def test_the_poller_signals_and_starts_exactly_what_its_definition_names(resources: Resources) -> None:
+    """SendTask* are authorised against the state machine that issued the token (the job); the hand-over starts
+    the poller itself; the job starts the poller (waitForTaskToken)."""
+    machines = _of_type(resources, "AWS::StepFunctions::StateMachine")
+    for lid, machine in machines.items():
+        used = {t.split(":states:::")[-1].removeprefix("aws-sdk:sfn:").split(".")[0].lower()
+                for t, _ in _tasks(machine) if isinstance(t, str) and ":states:::" in t and ":lambda:" not in t}
+        granted = {a.split(":")[1].lower() for s in _role_statements(resources, lid, role_property="RoleArn")
+                   for a in _as_list(s["Action"]) if a.startswith("states:")}
+        assert granted == {u.replace("states:", "") for u in used}, lid
+
+
+def test_alarm_mail_goes_to_the_configured_address(tmp_path: Path) -> None:
+    app = build_app(outdir=str(tmp_path), context={**LOCAL_TEST_CONTEXT, "faceswap:alarm_email": "ops@example.com",
+                                                  "faceswap:face_precheck": False})
+    stack = app.synth().get_stack_by_name("FaceSwap")
+    found = stack.template["Resources"]
+    [subscription] = _of_type(found, "AWS::SNS::Subscription").values()
+    topics = {a["Properties"]["AlarmActions"][0]["Ref"] for a in _of_type(found, "AWS::CloudWatch::Alarm").values()}
+    assert subscription["Properties"] == {"Protocol": "email", "Endpoint": "ops@example.com",
+                                          "TopicArn": {"Ref": topics.pop()}}
+
+
+# --- reading the template ----------------------------------------------------------------------------------------
+def _of_type(resources: Resources, type_: str) -> Resources:
+    return {lid: r for lid, r in resources.items() if r["Type"] == type_}
+
+
+def _target(value: Any) -> str:
+    """The logical id a `Fn::GetAtt` / `Ref` points at."""
+    return str(value["Fn::GetAtt"][0] if "Fn::GetAtt" in value else value["Ref"])
+
+
+def _permissions(resources: Resources, function: str) -> list[tuple[str, Any, Any]]:
+    """(principal, SourceArn, SourceAccount) of every Lambda permission on the function."""
+    return [(p["Principal"], p.get("SourceArn"), p.get("SourceAccount")) for p in
+            (r["Properties"] for r in _of_type(resources, "AWS::Lambda::Permission").values())
+            if _target(p["FunctionName"]) == function and p["Action"] == "lambda:InvokeFunction"]
+
+
+def _queue_statements(resources: Resources, queue: str) -> list[dict[str, Any]]:
+    return [s for r in _of_type(resources, "AWS::SQS::QueuePolicy").values() if {"Ref": queue} in
+            r["Properties"]["Queues"] for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _topic_statements(resources: Resources, topic: str) -> list[dict[str, Any]]:
+    return [s for r in _of_type(resources, "AWS::SNS::TopicPolicy").values() if {"Ref": topic} in
+            r["Properties"]["Topics"] for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _role_statements(resources: Resources, principal: str, role_property: str = "Role") -> list[dict[str, Any]]:
+    role = resources[principal]["Properties"][role_property]["Fn::GetAtt"][0]
+    return [s for r in resources.values() if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in
+            r["Properties"]["Roles"] for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _tasks(machine: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each Task state's Resource and Parameters, with the intrinsics they were built from (a function's ARN...)."""
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    placeholders = {f"@@{i}@@": part for i, part in enumerate(parts) if not isinstance(part, str)}
+    text = "".join(part if isinstance(part, str) else f"@@{i}@@" for i, part in enumerate(parts))
+    for state in _states(json.loads(text)):
+        if state.get("Type") == "Task":
+            parameters = {k: placeholders.get(v, v) if isinstance(v, str) else v
+                          for k, v in state.get("Parameters", {}).items()}
+            yield placeholders.get(state["Resource"], state["Resource"]), parameters
+
+
+def _invoked_functions(machine: dict[str, Any]) -> Iterator[Any]:
+    """The functions a state machine invokes: as a Task's Resource, or lambda:invoke's FunctionName."""
+    for resource, parameters in _tasks(machine):
+        if isinstance(resource, dict):
+            yield resource
+        elif resource.endswith(":states:::lambda:invoke") or ":states:::lambda:invoke." in resource:
+            yield parameters["FunctionName"]
+
+
+def _states(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for state in definition.get("States", {}).values():
+        yield state
+        for nested in state.get("Branches", []) + ([state["ItemProcessor"]] if "ItemProcessor" in state else []):
+            yield from _states(nested)
+
+
+def _referenced(value: Any, kind: str) -> list[Any]:
+    if isinstance(value, dict):
+        return [value] if kind in value else [x for v in value.values() for x in _referenced(v, kind)]
+    if isinstance(value, list):
+        return [x for v in value for x in _referenced(v, kind)]
+    return []
+
+
+def _render(value: Any) -> str:
+    """A string with its intrinsics as ${...} (Fn::Join flattened), to compare ARN shapes."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(p) for p in parts)
+    if "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    return re.sub(r"\s", "", json.dumps(value))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
