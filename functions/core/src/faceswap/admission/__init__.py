@@ -32,6 +32,7 @@ from faceswap.admission.model import (
     Admitted,
     Decision,
     Holder,
+    Holders,
     QueueTicket,
     Refused,
     Wait,
@@ -42,4 +43,4 @@ from faceswap.admission.store import ADMISSION_PK, AdmissionStore, DynamoAdmissi
 __all__ = ["ADMISSION_PK", "BREAKER_OPEN", "CONTENTION", "CREDIT_INSUFFICIENT", "CREDIT_SHORT", "NO_SLOT",
            "NO_TOKEN", "QUEUE_WAIT_EXCEEDED", "VENDOR_BUSY", "AdmissionControl", "AdmissionRequest",
            "AdmissionSettings", "AdmissionState", "AdmissionStore", "Admitted", "Decision", "DynamoAdmissionStore",
-           "Holder", "QueueTicket", "Refused", "Wait"]
+           "Holder", "Holders", "QueueTicket", "Refused", "Wait"]

@@ -26,7 +26,13 @@ from faceswap.admission.settings import AdmissionSettings
 
 # Tuned with bench/admission_sim.py (see bench/README.md): early rather than late, since a late re-check leaves a
 # slot idle while an early one costs one more read.
-EARLY_FACTOR = 0.9  # re-check at this fraction of the estimate
+LEAD_HOLDS = 1.0  # a waiting job is back this many hold times (H) before its estimated turn, and polls from then on:
+# ~max_tasks_in_flight * LEAD_HOLDS jobs poll at any time, each every `period`, and any of them takes a slot that
+# frees, so a slot stands idle ~ period / (max_tasks_in_flight * LEAD_HOLDS). The period is chosen to keep that
+# at GAP_FRACTION * H (the utilisation lost to it): ~H/7 with 10 slots, H with 100 (fewer polls per job).
+GAP_FRACTION = 0.015
+MEASURED_HOLDS = 5  # until this many hold times were measured, H is a guess (initial_hold_seconds)...
+UNMEASURED_FACTOR = 0.5  # ...and a job comes back after half its estimate, or that guess, whichever is sooner
 OVERDUE_FRACTION = 0.1  # a holder past its expected release is expected to end within this fraction of H
 JITTER = 0.1  # +-10 % of the delay...
 JITTER_FLOOR_SECONDS = 1.0  # ...and at least 0..1 s, so that short waits spread too
@@ -35,22 +41,35 @@ JITTER_FLOOR_SECONDS = 1.0  # ...and at least 0..1 s, so that short waits spread
 def slot_eta(state: AdmissionState, place: int, now: float, settings: AdmissionSettings) -> float:
     """Seconds until the job at `place` (1 = next) can expect a slot: release-based and rate-based."""
     hold = hold_estimate(state, settings)
-    free = settings.max_tasks_in_flight - len(state.holders)
-    need = place - free
-    releases = _release_times(state, hold, now, settings)
+    slots = settings.max_tasks_in_flight
+    need = place - (slots - len(state.holders))  # releases to wait for: the jobs ahead take the free slots now
     eta = 0.0
     if need > 0:
-        k = need - 1
-        eta = releases[k % len(releases)] + (k // len(releases)) * hold - now
+        # The slots' next releases, in order: the holders' (admitted + H, an overdue one "soon"), then those of
+        # the slots free now (taken now by jobs ahead: now + H). Every release refills its slot for H more.
+        admitted = state.holders.admitted_times
+        index, rounds = (need - 1) % slots, (need - 1) // slots
+        soon = now + max(settings.min_recheck_seconds, OVERDUE_FRACTION * hold)
+        first = max(admitted[index] + hold, soon) if index < len(admitted) else now + hold
+        eta = first + rounds * hold - now
     rate_eta = (place - tokens_at(state, now, settings)) / settings.max_creates_per_second
     return max(eta, rate_eta, 0.0)
 
 
-def _release_times(state: AdmissionState, hold: float, now: float, settings: AdmissionSettings) -> list[float]:
-    soon = now + max(settings.min_recheck_seconds, OVERDUE_FRACTION * hold)
-    times = sorted(max(h.admitted_at + hold, soon) for h in state.holders.values())
-    # No holders but a queue ahead: the jobs ahead take the free slots now and release one hold time later.
-    return times or [now + hold] * settings.max_tasks_in_flight
+def queue_delay(state: AdmissionState, place: int, now: float, settings: AdmissionSettings) -> float:
+    """A job far back comes back LEAD_HOLDS hold times before its estimated turn (sooner while H is unmeasured:
+    the guess may be far off); from then on it polls (see GAP_FRACTION)."""
+    hold = hold_estimate(state, settings)
+    eta = slot_eta(state, place, now, settings)
+    if state.hold_count < MEASURED_HOLDS:  # back within the guessed hold time, when the first ones were measured
+        return min(UNMEASURED_FACTOR * eta, settings.initial_hold_seconds)
+    lead = LEAD_HOLDS * hold
+    if eta > lead:
+        return eta - lead
+    # Polling: not at the job's own estimate (an overdue slot says "soon" to every poller at once), but at the
+    # period that keeps the idle gap at GAP_FRACTION * H given how many poll; sooner only if a token is all it needs.
+    period = min(GAP_FRACTION * hold * settings.max_tasks_in_flight * LEAD_HOLDS, lead)
+    return eta if len(state.holders) < settings.max_tasks_in_flight else period
 
 
 def recheck_delay(state: AdmissionState, reason: str, ticket: QueueTicket, now: float, settings: AdmissionSettings,
@@ -64,7 +83,7 @@ def recheck_delay(state: AdmissionState, reason: str, ticket: QueueTicket, now: 
     elif reason in (CONTENTION, VENDOR_BUSY):  # not a queue wait: as soon as allowed (not_before, breaker)
         wanted = 0.0
     else:
-        wanted = EARLY_FACTOR * slot_eta(state, place, now, settings)
+        wanted = queue_delay(state, place, now, settings)
     if reason == BREAKER_OPEN or state.open_until > now:
         # Every waiter comes back after the breaker closes, spread over the time the create rate needs anyway.
         spread = min(place, settings.max_tasks_in_flight) / settings.max_creates_per_second

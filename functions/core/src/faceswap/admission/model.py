@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from faceswap.errors import ErrorReport
 
@@ -28,6 +30,24 @@ class Holder:
     created_at: float | None = None  # when the vendor task was created (its units charged)
 
 
+class Holders(dict[str, Holder]):
+    """Job id -> Holder, never changed once built (a new state gets a new one): what a decision derives from
+    the holders is computed once per version of them, so that deciding stays cheap with thousands of holders."""
+
+    @cached_property
+    def earliest_lease(self) -> float:
+        return min((h.lease_until for h in self.values()), default=math.inf)
+
+    @cached_property
+    def admitted_times(self) -> tuple[float, ...]:
+        return tuple(sorted(h.admitted_at for h in self.values()))
+
+    @cached_property
+    def reserved_units(self) -> int:
+        """Units of admitted jobs whose task does not exist yet."""
+        return sum(h.units for h in self.values() if h.created_at is None)
+
+
 @dataclass(frozen=True)
 class AdmissionState:
     """The ADMISSION item. `next_ticket` and `served` are counters that only ever grow (atomic ADDs, never part
@@ -35,7 +55,7 @@ class AdmissionState:
 
     tokens: float
     tokens_at: float
-    holders: dict[str, Holder] = field(default_factory=dict)
+    holders: Holders = field(default_factory=lambda: Holders())
     breaker_failures: int = 0  # consecutive vendor 429s/timeouts; a success resets it
     breaker_openings: int = 0  # openings since the last success: each doubles the backoff
     open_until: float = 0.0

@@ -19,6 +19,7 @@ from faceswap.admission.model import (
     AdmissionState,
     Admitted,
     Holder,
+    Holders,
     QueueTicket,
     Refused,
 )
@@ -110,7 +111,7 @@ def _leaves(decision: Refused | PendingWait, ticket: QueueTicket) -> int:
 
 
 def admit(state: AdmissionState, job_id: str, units: int, now: float, settings: AdmissionSettings) -> AdmissionState:
-    holders = {**state.holders, job_id: Holder(units, now, now + settings.start_lease_seconds)}
+    holders = Holders({**state.holders, job_id: Holder(units, now, now + settings.start_lease_seconds)})
     hold_sum, hold_count = state.hold_sum, state.hold_count
     if hold_count > 2 * HOLD_WINDOW:
         hold_sum, hold_count = hold_sum / 2, hold_count / 2
@@ -123,15 +124,14 @@ def _renew_start_lease(state: AdmissionState, job_id: str, held: Holder, now: fl
     lease = now + settings.start_lease_seconds
     if held.created_at is not None or held.lease_until >= lease - 1:
         return None
-    return replace(state, holders={**state.holders, job_id: replace(held, lease_until=lease)})
+    return replace(state, holders=Holders({**state.holders, job_id: replace(held, lease_until=lease)}))
 
 
 def reclaim_expired(state: AdmissionState, now: float) -> tuple[AdmissionState, bool]:
     """Holders whose lease passed (their job vanished: a crash, a lost release) give their slot back."""
-    kept = {job: h for job, h in state.holders.items() if h.lease_until > now}
-    if len(kept) == len(state.holders):
+    if state.holders.earliest_lease > now:
         return state, False
-    return replace(state, holders=kept), True
+    return replace(state, holders=Holders({job: h for job, h in state.holders.items() if h.lease_until > now})), True
 
 
 # --- token bucket, queue, breaker, credit ------------------------------------------------------------------
@@ -176,7 +176,7 @@ def record_vendor_busy(state: AdmissionState, now: float, retry_after: float | N
 
 
 def without_holder(state: AdmissionState, job_id: str) -> AdmissionState:
-    return replace(state, holders={job: h for job, h in state.holders.items() if job != job_id})
+    return replace(state, holders=Holders({job: h for job, h in state.holders.items() if job != job_id}))
 
 
 def credit_needs_reading(state: AdmissionState, now: float, settings: AdmissionSettings) -> bool:
@@ -194,8 +194,7 @@ def apply_reading(state: AdmissionState, reading: CreditReading) -> AdmissionSta
 def available_units(state: AdmissionState) -> int:
     """The cached balance less the units charged since it was read and those reserved by admitted jobs whose
     task does not exist yet (the vendor deducts at create: an assumption, see the package docstring)."""
-    reserved = sum(h.units for h in state.holders.values() if h.created_at is None)
-    return (state.credit_balance or 0) - state.charged - reserved
+    return (state.credit_balance or 0) - state.charged - state.holders.reserved_units
 
 
 def credit_short(state: AdmissionState, units: int) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from faceswap.admission.model import AdmissionState, Holder
+from faceswap.admission.model import AdmissionState, Holder, Holders
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -132,7 +132,7 @@ def state_from_item(item: dict[str, Any]) -> AdmissionState:
     balance = item.get("credit_balance")
     return AdmissionState(
         tokens=float(item["tokens"]), tokens_at=float(item["tokens_at"]),
-        holders={job: _holder(h) for job, h in item.get("holders", {}).items()},
+        holders=Holders({job: _holder(h) for job, h in item.get("holders", {}).items()}),
         breaker_failures=int(item["breaker_failures"]), breaker_openings=int(item["breaker_openings"]),
         open_until=float(item["open_until"]), credit_balance=int(balance) if balance is not None else None,
         credit_read_at=float(item["credit_read_at"]), charged=int(item["charged"]),
