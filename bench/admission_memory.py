@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from faceswap.admission.model import AdmissionState, Holders
 
 ITEM_BASE_BYTES = 330  # pk, version, bucket, breaker, credit, hold and queue counters: names and values
-HOLDER_BYTES = 45  # per holder: map overhead, four one-letter numbers (u, a, l, c), plus the job id itself
+HOLDER_BYTES = 45  # per holder: map overhead, four one-letter numbers (u, a, l, c)...
+JOB_ID_BYTES = 24  # ...and the job id (a typical name; up to 73 characters)
 
 
 @dataclass
@@ -44,21 +45,20 @@ class MemoryItem:
     wcu_by_second: Counter[int] = field(default_factory=Counter)
     max_bytes: int = 0
     _commits: deque[tuple[float, int]] = field(default_factory=deque)  # (when, caller) of version bumps
-    _sized: tuple[Holders | None, int] = (None, ITEM_BASE_BYTES)
 
     def view(self, clock: CallClock, caller: int) -> MemoryStore:
         return MemoryStore(self, clock, caller)
 
     def size(self) -> int:
         holders = self.state.holders if self.state else Holders()
-        if self._sized[0] is not holders:  # holders never change in place: size each version once
-            self._sized = (holders, ITEM_BASE_BYTES + sum(HOLDER_BYTES + len(job) for job in holders))
-        return self._sized[1]
+        return ITEM_BASE_BYTES + len(holders) * (HOLDER_BYTES + JOB_ID_BYTES)
 
     def bill_write(self, when: float, before: int) -> None:
         size = max(before, self.size())
         self.max_bytes = max(self.max_bytes, size)
-        units = math.ceil(size / 1024)
+        self.bill_units(when, math.ceil(size / 1024))
+
+    def bill_units(self, when: float, units: int) -> None:
         self.counts["wcu"] += units
         self.wcu_by_second[int(when)] += units
 
@@ -81,7 +81,7 @@ class MemoryStore:
     def read(self) -> AdmissionState | None:
         item = self._request("read")
         self._read_at = self._clock.t
-        self._item.counts["rcu"] += math.ceil(item.size() / 4096)
+        item.counts["rcu"] += math.ceil(item.size() / 4096) + 1  # BatchGetItem: the item and the queue counter
         if item.state is None:
             return None if not item.next_ticket else AdmissionState(0.0, 0.0, next_ticket=item.next_ticket,
                                                                     served=item.served)
@@ -105,7 +105,7 @@ class MemoryStore:
     def take_ticket(self) -> int:
         item = self._request("ticket")
         item.next_ticket += 1
-        item.bill_write(self._clock.t, item.size())
+        item.bill_units(self._clock.t, 1)  # the queue counter's own small item
         return item.next_ticket
 
     def leave_queue(self) -> None:
@@ -119,8 +119,8 @@ class MemoryStore:
         if item.state is None or holder is None or holder.created_at is not None:
             item.bill_write(self._clock.t, item.size())
             return False
-        holders = Holders({**item.state.holders, job_id: replace(holder, created_at=created_at,
-                                                                  lease_until=lease_until)})
+        holders = item.state.holders.with_holder(job_id, replace(holder, created_at=created_at,
+                                                                  lease_until=lease_until))
         self._bump(replace(item.state, holders=holders, charged=item.state.charged + holder.units))
         return True
 
@@ -130,7 +130,7 @@ class MemoryStore:
             item.bill_write(self._clock.t, item.size())
             return False
         state = item.state
-        holders = Holders({job: h for job, h in state.holders.items() if job != job_id})
+        holders = state.holders.without(job_id)
         if held_seconds is not None:
             state = replace(state, hold_sum=state.hold_sum + held_seconds, hold_count=state.hold_count + 1)
         self._bump(replace(state, holders=holders))

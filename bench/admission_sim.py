@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 from bench.admission_world import Scenario, World
 from bench.report import SectionResult, Target
@@ -128,7 +129,7 @@ def _outcomes(world: World) -> dict[str, int]:
 
 
 # --- reporting ----------------------------------------------------------------------------------------------
-def print_figures(f: Figures, out: object = sys.stdout) -> None:
+def print_figures(f: Figures, out: TextIO | None = None) -> None:
     s = f.scenario
     lines = [
         f"== {f.name}: {s.jobs:,} uploads at once, cap {s.cap} running tasks, {s.creates_per_second:g} creates/s "
@@ -149,7 +150,7 @@ def print_figures(f: Figures, out: object = sys.stdout) -> None:
     ]
     if f.plot:
         lines.append(f"   plot: {f.plot}")
-    print("\n".join(lines), file=out)  # type: ignore[call-overload]
+    print("\n".join(lines), file=out or sys.stdout)
 
 
 def _verdict(met: bool) -> str:

@@ -84,13 +84,13 @@ def recheck_delay(state: AdmissionState, reason: str, ticket: QueueTicket, now: 
         wanted = 0.0
     else:
         wanted = queue_delay(state, place, now, settings)
+    wanted = wanted * rng.uniform(1 - JITTER, 1 + JITTER) + rng.uniform(0, JITTER_FLOOR_SECONDS)
     if reason == BREAKER_OPEN or state.open_until > now:
         # Every waiter comes back after the breaker closes, spread over the time the create rate needs anyway.
         spread = min(place, settings.max_tasks_in_flight) / settings.max_creates_per_second
         wanted = max(wanted, state.open_until - now + rng.uniform(0, spread))
-    wanted = max(wanted, not_before)
-    jittered = wanted * rng.uniform(1 - JITTER, 1 + JITTER) + rng.uniform(0, JITTER_FLOOR_SECONDS)
+    wanted = max(wanted, not_before)  # the vendor's Retry-After: a floor, never shortened by jitter
     # Never past the moment the job must be refused for waiting too long, so that it is refused on time.
     deadline = ticket.queued_at + settings.max_queue_wait_seconds - now + 1
-    bounded = min(jittered, max(deadline, 0))
+    bounded = min(wanted, max(deadline, 0))
     return int(min(settings.max_recheck_seconds, max(settings.min_recheck_seconds, math.ceil(bounded))))

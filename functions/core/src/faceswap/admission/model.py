@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from faceswap.admission.holders import Holder, Holders
 from faceswap.errors import ErrorReport
+
+__all__ = ["Holder", "Holders"]  # re-exported: the state is made of them
 
 # Why a job waits (Wait.reason).
 NO_SLOT = "no_free_slot"
@@ -18,34 +19,6 @@ CONTENTION = "contention"  # lost the race for the admission item too often in a
 # Why a job is refused (Refused.code, also error.json's code).
 CREDIT_INSUFFICIENT = "credit_insufficient"
 QUEUE_WAIT_EXCEEDED = "queue_wait_exceeded"
-
-
-@dataclass(frozen=True)
-class Holder:
-    """A job that holds a slot: admitted (maybe uploading), then running at the vendor once created."""
-
-    units: int
-    admitted_at: float
-    lease_until: float  # reclaimed by the next try_admit after this: a job that vanished frees its slot
-    created_at: float | None = None  # when the vendor task was created (its units charged)
-
-
-class Holders(dict[str, Holder]):
-    """Job id -> Holder, never changed once built (a new state gets a new one): what a decision derives from
-    the holders is computed once per version of them, so that deciding stays cheap with thousands of holders."""
-
-    @cached_property
-    def earliest_lease(self) -> float:
-        return min((h.lease_until for h in self.values()), default=math.inf)
-
-    @cached_property
-    def admitted_times(self) -> tuple[float, ...]:
-        return tuple(sorted(h.admitted_at for h in self.values()))
-
-    @cached_property
-    def reserved_units(self) -> int:
-        """Units of admitted jobs whose task does not exist yet."""
-        return sum(h.units for h in self.values() if h.created_at is None)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def _leaves(decision: Refused | PendingWait, ticket: QueueTicket) -> int:
 
 
 def admit(state: AdmissionState, job_id: str, units: int, now: float, settings: AdmissionSettings) -> AdmissionState:
-    holders = Holders({**state.holders, job_id: Holder(units, now, now + settings.start_lease_seconds)})
+    holders = state.holders.with_holder(job_id, Holder(units, now, now + settings.start_lease_seconds))
     hold_sum, hold_count = state.hold_sum, state.hold_count
     if hold_count > 2 * HOLD_WINDOW:
         hold_sum, hold_count = hold_sum / 2, hold_count / 2
@@ -124,7 +124,7 @@ def _renew_start_lease(state: AdmissionState, job_id: str, held: Holder, now: fl
     lease = now + settings.start_lease_seconds
     if held.created_at is not None or held.lease_until >= lease - 1:
         return None
-    return replace(state, holders=Holders({**state.holders, job_id: replace(held, lease_until=lease)}))
+    return replace(state, holders=state.holders.with_holder(job_id, replace(held, lease_until=lease)))
 
 
 def reclaim_expired(state: AdmissionState, now: float) -> tuple[AdmissionState, bool]:
@@ -176,7 +176,7 @@ def record_vendor_busy(state: AdmissionState, now: float, retry_after: float | N
 
 
 def without_holder(state: AdmissionState, job_id: str) -> AdmissionState:
-    return replace(state, holders=Holders({job: h for job, h in state.holders.items() if job != job_id}))
+    return replace(state, holders=state.holders.without(job_id))
 
 
 def credit_needs_reading(state: AdmissionState, now: float, settings: AdmissionSettings) -> bool:

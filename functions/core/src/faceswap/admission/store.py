@@ -7,12 +7,17 @@
     breaker_failures, breaker_openings, open_until   N   circuit breaker
     credit_balance, credit_read_at, charged          N   cached vendor balance, units charged since it was read
     hold_sum, hold_count                             N   slot hold times (added by release, decayed by admit)
-    next_ticket, served                              N   queue numbers handed out / that left the queue: only ever
-                                                         ADDed, never part of a versioned write, so that taking a
-                                                         number needs neither a read nor a condition
+    served             N   queue numbers that left the queue (ADDed, never SET: see below)
 
-Size: ~60 bytes + the job id per holder, so thousands of holders fit in DynamoDB's 400 KB (a write costs one WCU
-per KB of the item: ~1-2 with the default 10 slots).
+    pk = "ADMISSION#QUEUE"
+    next_ticket        N   queue numbers handed out: ADDed by every job's first wait, without a read or condition
+
+Size: ~70 bytes per holder (with a job id of ~24 characters), so thousands of holders fit in DynamoDB's 400 KB.
+A write costs one WCU per KB of the item (~1-2 with the default 10 slots, ~28 with 500), which is why the queue
+numbers, taken once by every waiting job (a burst of 100,000 takes them at hundreds per second), are in an item
+of their own: 1 WCU each instead of the big item's size, well under a partition's 1,000 WCU/s. Both items are
+read together (one strongly consistent BatchGetItem); `next_ticket` and `served` are only ever ADDed, so they
+never conflict with the versioned writes.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 ADMISSION_PK = "ADMISSION"
+QUEUE_SUFFIX = "#QUEUE"
 
 
 class AdmissionStore(Protocol):
@@ -52,10 +58,21 @@ class DynamoAdmissionStore:
     def __init__(self, table: Table, pk: str = ADMISSION_PK) -> None:
         self._table = table
         self._key = {"pk": pk}
+        self._queue_key = {"pk": pk + QUEUE_SUFFIX}
 
     def read(self) -> AdmissionState | None:
-        item = self._table.get_item(Key=self._key, ConsistentRead=True).get("Item")
-        return state_from_item(item) if item else None
+        """Both items in one strongly consistent request (retried for keys DynamoDB leaves unprocessed)."""
+        client: Any = self._table.meta.client  # the resource's client: plain Python values in and out
+        keys: list[dict[str, Any]] = [self._key, self._queue_key]
+        found: dict[str, Any] = {}
+        while keys:
+            answer = client.batch_get_item(RequestItems={self._table.name: {"Keys": keys, "ConsistentRead": True}})
+            found.update({item["pk"]: item for item in answer.get("Responses", {}).get(self._table.name, [])})
+            keys = answer.get("UnprocessedKeys", {}).get(self._table.name, {}).get("Keys", [])
+        if not found:
+            return None
+        queue = found.get(self._queue_key["pk"], {})
+        return state_from_item({**found.get(self._key["pk"], {}), "next_ticket": queue.get("next_ticket", 0)})
 
     def write(self, state: AdmissionState, served_delta: int) -> bool:
         values: dict[str, Any] = {":h": {job: _holder_item(h) for job, h in state.holders.items()},
@@ -82,7 +99,7 @@ class DynamoAdmissionStore:
         return self._conditional(update, condition, values)
 
     def take_ticket(self) -> int:
-        answer = self._table.update_item(Key=self._key, UpdateExpression="ADD next_ticket :one",
+        answer = self._table.update_item(Key=self._queue_key, UpdateExpression="ADD next_ticket :one",
                                          ExpressionAttributeValues={":one": 1}, ReturnValues="UPDATED_NEW")
         return int(answer["Attributes"]["next_ticket"])  # type: ignore[arg-type]
 
