@@ -24,9 +24,12 @@ UTILISATION_TARGET, MAKESPAN_TARGET = 0.9, 1.2
 SCENARIOS = {
     # The shape of the local burst bench: the default limits.
     "burst-200": Scenario(jobs=200, cap=10),
-    # Larger accounts: a vendor cap and create rate that finish the burst within max_queue_wait (6 h).
+    # Larger accounts: a vendor cap and create rate for the size of the burst (10,000 end within the default
+    # max_queue_wait of 6 h; 100,000 need ~7 h at 250 slots, so they are allowed 12 h). 250 slots keep the item's
+    # writes (~18 KB each) well under DynamoDB's 1,000 WCU/s per partition; 500 (35 KB) reach it.
     "burst-10k": Scenario(jobs=10_000, cap=100, creates_per_second=5, vendor_create_limit=10, concurrency=20),
-    "burst-100k": Scenario(jobs=100_000, cap=500, creates_per_second=20, vendor_create_limit=40, concurrency=50),
+    "burst-100k": Scenario(jobs=100_000, cap=250, creates_per_second=10, vendor_create_limit=20, concurrency=40,
+                           max_queue_wait_seconds=12 * 3600),
     # The vendor answers 429 to everything for 90 s (the test): the breaker holds every start back.
     "outage-200": Scenario(jobs=200, cap=10, outage=(300.0, 390.0)),
     # A balance for ~150 of 200 jobs, credit_wait 0: the rest end at once with credit_insufficient, 0 units spent.
@@ -131,6 +134,7 @@ def _outcomes(world: World) -> dict[str, int]:
 # --- reporting ----------------------------------------------------------------------------------------------
 def print_figures(f: Figures, out: TextIO | None = None) -> None:
     s = f.scenario
+    judged = f.name.startswith("burst")  # an outage or a short balance costs time by design: shown, not judged
     lines = [
         f"== {f.name}: {s.jobs:,} uploads at once, cap {s.cap} running tasks, {s.creates_per_second:g} creates/s "
         f"(vendor's limit {s.vendor_create_limit}/s), start concurrency {s.concurrency}"
@@ -138,9 +142,9 @@ def print_figures(f: Figures, out: TextIO | None = None) -> None:
         + (f", balance {s.credit_units} units" if s.credit_units is not None else "")
         + f" (simulated in {f.seconds:.1f} s)",
         f"   utilisation of the cap while jobs waited  {f.utilisation:.3f}   target >= {UTILISATION_TARGET}  "
-        f"{_verdict(f.utilisation >= UTILISATION_TARGET)}",
+        f"{_verdict(f.utilisation >= UTILISATION_TARGET, judged)}",
         f"   makespan / ideal                          {f.makespan_ratio:.3f}   target <= {MAKESPAN_TARGET}  "
-        f"{_verdict(f.makespan_ratio <= MAKESPAN_TARGET)}   ({f.makespan:,.0f} s / {f.ideal:,.0f} s)",
+        f"{_verdict(f.makespan_ratio <= MAKESPAN_TARGET, judged)}   ({f.makespan:,.0f} s / {f.ideal:,.0f} s)",
         f"   utilisation incl. the draining tail       {f.utilisation_overall:.3f}",
         f"   time queued p50 / p95 / max               {f.queued[0]:,.0f} / {f.queued[1]:,.0f} / {f.queued[2]:,.0f} s",
         "   per job: " + ", ".join(f"{k} {v:.2f}" for k, v in f.per_job.items()),
@@ -153,8 +157,8 @@ def print_figures(f: Figures, out: TextIO | None = None) -> None:
     print("\n".join(lines), file=out or sys.stdout)
 
 
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
+def _verdict(met: bool, judged: bool = True) -> str:
+    return ("met" if met else "NOT MET") if judged else "(not judged)"
 
 
 def section(smoke: bool = False) -> SectionResult:
