@@ -1,8 +1,10 @@
 """Admission control in front of the vendor: at most max_tasks_in_flight slot holders, at most
 max_creates_per_second creates, a breaker on vendor 429s/timeouts, and credit checked before anything is uploaded.
 
-State: one DynamoDB item (store.py) updated with optimistic concurrency. Decisions: pure functions (policy.py,
-delays.py). Interface: AdmissionControl (control.py):
+State: one DynamoDB item in the Jobs table, pk "ADMISSION", updated with optimistic concurrency, plus the queue
+counter "ADMISSION#QUEUE" (store.py says why); read together with one BatchGetItem. AWS calls: BatchGetItem and
+UpdateItem on those two keys only. Decisions: pure functions (policy.py, delays.py). Interface: AdmissionControl
+(control.py):
 
     control = AdmissionControl(DynamoAdmissionStore(table), AdmissionSettings.from_env(), time.time, credit_source)
     decision = control.try_admit(AdmissionRequest(job_id, units, ticket_from_message))
