@@ -8,6 +8,8 @@ from typing import Any
 
 from constructs import Node
 
+from faceswap import layout
+
 CONTEXT_PREFIX = "faceswap:"
 
 
@@ -27,10 +29,10 @@ class PipelineConfig:
     max_polls: int = 720
     run_timeout_minutes: int = 120
     webhook_wait_minutes: int = 90
-    videos_prefix: str = "videos/"
-    faces_prefix: str = "faces/"
-    jobs_prefix: str = "jobs/"
-    results_prefix: str = "results/"
+    videos_prefix: str = layout.VIDEOS_PREFIX
+    faces_prefix: str = layout.FACES_PREFIX
+    jobs_prefix: str = layout.JOBS_PREFIX
+    results_prefix: str = layout.RESULTS_PREFIX
     results_retention_days: int = 30
     inputs_retention_days: int = 7
     alarm_email: str = ""

@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceswap.layout import Env
 from infra.bundling import SHARED_ASSET, LambdaAsset, build_lambda_asset
 
 # The local stack runs these exact bundles with the machine's CPython 3.11, so the runtime matches it.
@@ -62,7 +63,7 @@ class FunctionFactory:
             log_group=log_group,
             environment={
                 **self._common_env,
-                "POWERTOOLS_SERVICE_NAME": spec.handler_module,
+                Env.POWERTOOLS_SERVICE_NAME: spec.handler_module,
                 **spec.environment,
             },
         )

@@ -11,11 +11,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from faceswap.layout import METRICS_NAMESPACE
+
 if TYPE_CHECKING:
     from infra.pipeline import FaceSwapPipeline
-
-
-METRICS_NAMESPACE = "FaceSwap"  # the functions' POWERTOOLS_METRICS_NAMESPACE (EMF adds the dimension "service")
 
 
 class Monitoring(Construct):

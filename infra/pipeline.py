@@ -21,10 +21,11 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from faceswap.layout import METRICS_NAMESPACE, Env
 from infra.bundling import DETECTOR_ASSET
 from infra.config import PipelineConfig
 from infra.functions import FunctionFactory, FunctionSpec
-from infra.monitoring import METRICS_NAMESPACE, Monitoring
+from infra.monitoring import Monitoring
 from infra.storage import Storage
 from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
 
@@ -57,18 +58,18 @@ class FaceSwapPipeline(Construct):
     def _common_env(self, vendor_base_url: str) -> dict[str, str]:
         s, c = self.storage, self.config
         return {
-            "BUCKET_NAME": s.bucket.bucket_name,
-            "JOBS_TABLE": s.jobs.table_name,
-            "API_KEY_SECRET_ARN": s.api_key.secret_arn,
-            "YOUCAM_BASE_URL": vendor_base_url,
-            "YOUCAM_FILE_PATH": c.vendor_file_path,
-            "POLLING_INTERVAL_UNIT": c.polling_interval_unit,
-            "YOUCAM_RETRY_CREATE_ON_SERVER_ERROR": str(c.retry_create_on_server_error).lower(),
-            "DEFAULT_POLLING_INTERVAL_SECONDS": str(c.default_polling_interval_seconds),
-            "VIDEOS_PREFIX": c.videos_prefix, "FACES_PREFIX": c.faces_prefix,
-            "JOBS_PREFIX": c.jobs_prefix, "RESULTS_PREFIX": c.results_prefix,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            Env.BUCKET_NAME: s.bucket.bucket_name,
+            Env.JOBS_TABLE: s.jobs.table_name,
+            Env.API_KEY_SECRET_ARN: s.api_key.secret_arn,
+            Env.YOUCAM_BASE_URL: vendor_base_url,
+            Env.YOUCAM_FILE_PATH: c.vendor_file_path,
+            Env.POLLING_INTERVAL_UNIT: c.polling_interval_unit,
+            Env.YOUCAM_RETRY_CREATE_ON_SERVER_ERROR: str(c.retry_create_on_server_error).lower(),
+            Env.DEFAULT_POLLING_INTERVAL_SECONDS: str(c.default_polling_interval_seconds),
+            Env.VIDEOS_PREFIX: c.videos_prefix, Env.FACES_PREFIX: c.faces_prefix,
+            Env.JOBS_PREFIX: c.jobs_prefix, Env.RESULTS_PREFIX: c.results_prefix,
+            Env.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            Env.POWERTOOLS_LOG_LEVEL: "INFO",
         }
 
     def _workflow_functions(self) -> WorkflowFunctions:
@@ -77,8 +78,8 @@ class FaceSwapPipeline(Construct):
         # of waiting in a 256 MB Lambda.
         check = f.create("CheckStatus", FunctionSpec("check_status", "One poll of the vendor task",
                                                      Duration.seconds(30), environment={
-                                                         "YOUCAM_MAX_RETRIES": "1",
-                                                         "YOUCAM_MAX_RETRY_AFTER_SECONDS": "5"}))
+                                                         Env.YOUCAM_MAX_RETRIES: "1",
+                                                         Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "5"}))
         await_webhook = f.create("AwaitWebhook", FunctionSpec(
             "await_webhook", "Stores the task token against the vendor task id", Duration.seconds(15)))
         finalize = f.create("Finalize", FunctionSpec(
@@ -101,8 +102,8 @@ class FaceSwapPipeline(Construct):
         claim_lease = timeout.to_seconds() + 60
         fn = self._factory.create("StartJob", FunctionSpec(
             "start_job", "Validates an upload, creates the vendor task, starts the execution",
-            timeout, 512, {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
-                           "START_TIMEOUT_SECONDS": str(int(claim_lease))}))
+            timeout, 512, {Env.STATE_MACHINE_ARN: self.state_machine.state_machine_arn,
+                           Env.START_TIMEOUT_SECONDS: str(int(claim_lease))}))
         fn.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6),
                                   on_failure=destinations.SqsDestination(self.start_dlq))
         for prefix in (c.videos_prefix, c.faces_prefix, c.jobs_prefix):
@@ -124,7 +125,7 @@ class FaceSwapPipeline(Construct):
             FACE_DETECTOR_TIMEOUT, 2048, asset=DETECTOR_ASSET,
             # numpy's OpenBLAS starts a spinning thread per core at import (~150 ms of CPU here) for BLAS that the
             # Haar cascade never uses: one thread, so a cold start does not burn CPU the function pays for.
-            environment={"OPENBLAS_NUM_THREADS": "1"}))
+            environment={Env.OPENBLAS_NUM_THREADS: "1"}))
         # GetObject on the two prefixes, nothing else: it only reads objects the start function has found
         # (grant_read would add the bucket-wide s3:List* and GetBucket*).
         fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[
@@ -133,9 +134,9 @@ class FaceSwapPipeline(Construct):
 
     def _connect_face_precheck(self, start: lambda_.Function, detector: lambda_.Function) -> None:
         """The start function calls the detector synchronously: this one function, no versions or aliases."""
-        start.add_environment("FACE_DETECTOR_FUNCTION", detector.function_name)
-        start.add_environment("FACE_PRECHECK_SAMPLES", str(self.config.face_precheck_samples))
-        start.add_environment("FACE_DETECTOR_TIMEOUT_SECONDS", str(int(FACE_DETECTOR_TIMEOUT.to_seconds())))
+        start.add_environment(Env.FACE_DETECTOR_FUNCTION, detector.function_name)
+        start.add_environment(Env.FACE_PRECHECK_SAMPLES, str(self.config.face_precheck_samples))
+        start.add_environment(Env.FACE_DETECTOR_TIMEOUT_SECONDS, str(int(FACE_DETECTOR_TIMEOUT.to_seconds())))
         start.add_to_role_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                      resources=[detector.function_arn]))
 
@@ -163,7 +164,7 @@ class FaceSwapPipeline(Construct):
         s = self.storage
         fn = self._factory.create("Webhook", FunctionSpec(
             "webhook", "Verifies YouCam webhooks and short-circuits the wait", Duration.seconds(10), 256,
-            {"WEBHOOK_SECRET_ARN": s.webhook_secrets.secret_arn}))
+            {Env.WEBHOOK_SECRET_ARN: s.webhook_secrets.secret_arn}))
         s.webhook_secrets.grant_read(fn)
         s.jobs.grant_read_write_data(fn)  # the TASK item is also where deliveries are de-duplicated
         self._grant_task_response(fn)

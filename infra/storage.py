@@ -8,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from faceswap.layout import PARTITION_KEY, TTL_ATTRIBUTE
 from infra.config import PipelineConfig
 
 
@@ -38,7 +39,7 @@ class Storage(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.jobs = self._table("Jobs", "pk", "expires_at")
+        self.jobs = self._table("Jobs", PARTITION_KEY, TTL_ATTRIBUTE)
         # Placeholders: the README shows how to put the real values after deploy; never in code or env.
         self.api_key = sm.Secret(
             self, "VendorApiKey", description="YouCam API key (Bearer token). Set it after deploy.",

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from faceswap import aws
 from faceswap.errors import VendorTaskExpired, vendor_task_error
+from faceswap.layout import Env
 from faceswap.workflow_input import wait_seconds
 from faceswap.youcam.errors import InvalidTaskId, YouCamError
 
@@ -19,7 +20,7 @@ logger = Logger()
 tracer = Tracer()
 # Hand over when the next wait would end later than this after the poller started: the next round (a Wait of at
 # most 4 minutes, a check with brief retries) still ends well inside the 5 minutes an Express execution may run.
-HAND_OVER_AFTER_SECONDS = float(os.environ.get("POLLER_HAND_OVER_SECONDS", "180"))
+HAND_OVER_AFTER_SECONDS = float(os.environ.get(Env.POLLER_HAND_OVER_SECONDS, "180"))
 
 
 @logger.inject_lambda_context(clear_state=True)

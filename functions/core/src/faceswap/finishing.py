@@ -19,8 +19,9 @@ from faceswap.errors import (
     VendorUnavailable,
     vendor_task_error,
 )
-from faceswap.records import SUCCEEDED, JobStore
-from faceswap.results import OUTPUT_NAME, ResultWriter
+from faceswap.layout import OUTPUT_NAME, SUCCEEDED
+from faceswap.records import JobStore
+from faceswap.results import ResultWriter
 from faceswap.transfer import copy_result_to_s3
 from faceswap.youcam.errors import InvalidTaskId, YouCamError
 

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from faceswap.errors import ErrorReport, JobRejected, VendorUnavailable
 from faceswap.faces import FacePrecheck
 from faceswap.jobs import JobSpec, job_from_manifest, job_from_video, job_name_from_key
+from faceswap.layout import STARTING, SUBMITTED
 from faceswap.media import (
     MediaInvalid,
     MediaLimits,
@@ -33,7 +34,7 @@ from faceswap.media import (
     validate_image,
     validate_video,
 )
-from faceswap.records import CREATING, STARTING, SUBMITTED, ClaimLost, JobStore
+from faceswap.records import CREATING, ClaimLost, JobStore
 from faceswap.results import ResultWriter
 from faceswap.transfer import upload_to_vendor
 from faceswap.workflow_input import execution_input, wait_seconds
