@@ -23,7 +23,7 @@ from faceswap.layout import FAILED, PARTITION_KEY, STARTING, SUBMITTED, SUCCEEDE
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-    from faceswap.jobs import JobSpec  # typing only: keeps pydantic out of every handler but the start one
+    from faceswap.jobs import JobSpec  # typing only: the job store does not need the manifest
 
 CREATING = "creating"  # phase of a STARTING job once the vendor task may exist (the create call was sent)
 RECORD_TTL_SECONDS = 90 * 24 * 3600

@@ -34,7 +34,7 @@ def finisher() -> Finisher:
 
 @cache
 def starter() -> JobStarter:
-    # Imported here: only the start function needs the manifest model (pydantic) and the media checks.
+    # Imported here: only the start function needs the manifest and the media checks.
     from faceswap.media import MediaLimits
     from faceswap.starter import JobStarter
 
