@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -28,10 +29,10 @@ class FunctionSpec:
 
 
 class FunctionFactory:
-    """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings."""
+    """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings. One factory
+    serves the whole pipeline, so that every function of an asset shares one asset."""
 
-    def __init__(self, scope: Construct, common_env: dict[str, str], log_retention: logs.RetentionDays) -> None:
-        self._scope = scope
+    def __init__(self, common_env: dict[str, str], log_retention: logs.RetentionDays) -> None:
         self._common_env = common_env
         self._log_retention = log_retention
         self._codes: dict[LambdaAsset, lambda_.AssetCode] = {}
@@ -45,13 +46,13 @@ class FunctionFactory:
             )
         return self._codes[asset]
 
-    def create(self, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
+    def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
         log_group = logs.LogGroup(
-            self._scope, f"{construct_id}Logs", retention=self._log_retention,
+            scope, f"{construct_id}Logs", retention=self._log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
         return lambda_.Function(
-            self._scope, construct_id,
+            scope, construct_id,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
             code=self._code(spec.asset),
@@ -68,3 +69,7 @@ class FunctionFactory:
             },
         )
 
+
+def grant_task_success(fn: lambda_.IFunction, job_arn: str) -> None:
+    """The webhook and the token store only ever end a job's wait with SendTaskSuccess."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[job_arn]))

@@ -1,4 +1,5 @@
-"""Where state lives: the media bucket, the job table (jobs, and task tokens meeting webhooks), the secrets."""
+"""Where state lives: the media bucket, the job table (jobs, and task tokens meeting webhooks), the secrets; and the
+dead-letter queues where events that could not be handled wait to be replayed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from faceswap.layout import PARTITION_KEY, TTL_ATTRIBUTE
@@ -62,3 +64,9 @@ class Storage(Construct):
             encryption=ddb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """Events kept 14 days for a replay (SSE, TLS only)."""
+    return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     retention_period=Duration.days(14))

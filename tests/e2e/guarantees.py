@@ -23,8 +23,8 @@ from local.pipeline import JobView, LocalPipeline
 
 # `make storm` sets it: the storms then run at the full size the guarantees name (CI runs them smaller).
 FULL_STORMS = os.environ.get("FACESWAP_FULL_STORMS", "") == "1"
-START = "PipelineStartJob"
-WEBHOOK = "PipelineWebhook"
+START = "PipelineIngestStartJob"
+WEBHOOK = "PipelineWebhookIngressWebhook"
 
 
 def storm_size(ci: int, full: int) -> int:
@@ -139,7 +139,8 @@ def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads:
         return [answer for answer in pool.map(deliver, enumerate(events)) if answer is not None]
 
 
-def dead_letters(pipeline: LocalPipeline, queue_prefix: str = "PipelineStartJobDeadLetters") -> list[dict[str, Any]]:
+def dead_letters(pipeline: LocalPipeline,
+                 queue_prefix: str = "PipelineIngestStartJobDeadLetters") -> list[dict[str, Any]]:
     """Receive (and delete) every message of one of the stack's dead-letter queues."""
     sqs = pipeline.client("sqs")
     url = pipeline.stack.deployed.resources[pipeline.stack.deployed.logical_id(queue_prefix, "AWS::SQS::Queue")]

@@ -31,8 +31,8 @@ from tests.e2e.conftest import Media
 from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job, wait_for_value
 
 VARIANT = "FaceSwapRunTimeout"
-CHECK_STATUS = "PipelineCheckStatus"
-EXECUTION_FAILED = "PipelineExecutionFailed"
+CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
+EXECUTION_FAILED = "PipelineJobWorkflowExecutionFailed"
 ABORTED_RECORDED = {"recorded": True, "status": "ABORTED"}  # what the execution-failed function returns
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 

@@ -34,7 +34,7 @@ from tests.e2e.guarantees import (
 )
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-DETECTOR = "PipelineDetectFaces"
+DETECTOR = "PipelineIngestDetectFaces"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from local.pipeline import LocalPipeline
 from tests.e2e.conftest import Media
 from tests.e2e.guarantees import function_environment, wait_for_job, wait_for_value
 
-CHECK_STATUS = "PipelineCheckStatus"
+CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
 
 
 def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: LocalPipeline, media: Media) -> None:
