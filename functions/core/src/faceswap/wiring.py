@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from faceswap import aws
 from faceswap.callbacks import Callbacks
-from faceswap.finishing import Finisher
 from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 
 if TYPE_CHECKING:
     from faceswap.faces import FacePrecheck
+    from faceswap.finishing import Finisher
     from faceswap.starter import JobStarter
 
 
@@ -29,6 +29,9 @@ def results() -> ResultWriter:
 
 @cache
 def finisher() -> Finisher:
+    # Imported here: the webhook (which never finishes a job) does not load the state contracts (pydantic).
+    from faceswap.finishing import Finisher
+
     return Finisher(aws.s3(), aws.settings().bucket, store(), results())
 
 
