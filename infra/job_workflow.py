@@ -51,20 +51,20 @@ class JobWorkflow(Construct):
         check = f.create(self, "CheckStatus", FunctionSpec(
             "check_status", "One poll of the vendor task", Duration.seconds(30),
             environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "5"}))
-        await_webhook = f.create(self, "AwaitWebhook", FunctionSpec(
-            "await_webhook", "Stores the task token against the vendor task id", Duration.seconds(15)))
+        store_token = f.create(self, "StoreToken", FunctionSpec(
+            "store_token", "Stores the task token against the vendor task id", Duration.seconds(15)))
         finalize = f.create(self, "Finalize", FunctionSpec(
             "finalize", "Streams the result into results/ and writes status.json", Duration.minutes(10), 512))
         record = f.create(self, "RecordFailure", FunctionSpec(
             "record_failure", "Writes error.json for a failed job", Duration.seconds(30)))
         for fn in (check, finalize):
             api_key.grant_read(fn)
-        for fn in (await_webhook, finalize, record):
+        for fn in (store_token, finalize, record):
             jobs.grant_read_write_data(fn)
         for fn in (finalize, record):
             bucket.grant_put(fn, f"{self._config.results_prefix}*")
-        grant_task_success(await_webhook, self.arns.job)
-        return WorkflowFunctions(check, await_webhook, finalize, record)
+        grant_task_success(store_token, self.arns.job)
+        return WorkflowFunctions(check, store_token, finalize, record)
 
     def _poller(self) -> sfn.StateMachine:
         """Express: polls while the job waits, and pays by the second instead of by the state (see workflow.py)."""

@@ -69,7 +69,7 @@ POLLER_HEARTBEAT = Duration.minutes(7)
 @dataclass(frozen=True)
 class WorkflowFunctions:
     check_status: lambda_.IFunction
-    await_webhook: lambda_.IFunction
+    store_token: lambda_.IFunction
     finalize: lambda_.IFunction
     record_failure: lambda_.IFunction
 
@@ -117,7 +117,7 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
     scope = Construct(parent, "PollerStates")
     fail_job = _fail_job(scope, arns.job)
     register = tasks.LambdaInvoke(
-        scope, "Store token for the webhook", lambda_function=fns.await_webhook,
+        scope, "Store token for the webhook", lambda_function=fns.store_token,
         payload=sfn.TaskInput.from_object(fields(
             StoreTokenInput, token=sfn.JsonPath.string_at(path(PollerState, "token")),
             job_id=sfn.JsonPath.string_at(path(PollerState, "job_id")),

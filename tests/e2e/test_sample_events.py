@@ -96,9 +96,9 @@ def test_check_status_and_finalize_inputs_drive_a_real_task(pipeline: LocalPipel
     assert finalized == {"succeeded": True, "output_key": f"results/{job}/output.mp4"}
 
 
-def test_await_webhook_input_parks_the_token(pipeline: LocalPipeline) -> None:
-    answer = _invoke(pipeline, "PipelineJobWorkflowAwaitWebhook",
-                     _event("await-webhook-input.json", TASK_ID="parked-task"))
+def test_store_token_input_parks_the_token(pipeline: LocalPipeline) -> None:
+    answer = _invoke(pipeline, "PipelineJobWorkflowStoreToken",
+                     _event("store-token-input.json", TASK_ID="parked-task"))
     assert answer == {"registered": True, "signalled": False}
 
 

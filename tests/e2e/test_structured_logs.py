@@ -10,9 +10,9 @@ from typing import Any
 from local.pipeline import LocalPipeline
 from tests.e2e.conftest import Media
 
-HANDLERS = {"start_job", "check_status", "await_webhook", "webhook", "finalize", "record_failure",
+HANDLERS = {"start_job", "check_status", "store_token", "webhook", "finalize", "record_failure",
             "execution_failed", "detect_faces"}
-AFTER_TASK = {"check_status", "await_webhook", "webhook", "finalize"}
+AFTER_TASK = {"check_status", "store_token", "webhook", "finalize"}
 
 
 def _records(lines: list[str]) -> list[dict[str, Any]]:

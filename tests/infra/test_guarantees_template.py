@@ -14,7 +14,7 @@ from tests.conftest import Synthesized
 Resources = dict[str, dict[str, Any]]
 # Our functions by logical-id prefix (CDK's own bucket-notification handler is not ours): <construct><function>.
 FUNCTIONS = ("PipelineIngestStartJob", "PipelineIngestDetectFaces", "PipelineJobWorkflowCheckStatus",
-             "PipelineJobWorkflowAwaitWebhook", "PipelineJobWorkflowFinalize", "PipelineJobWorkflowRecordFailure",
+             "PipelineJobWorkflowStoreToken", "PipelineJobWorkflowFinalize", "PipelineJobWorkflowRecordFailure",
              "PipelineJobWorkflowExecutionFailed", "PipelineWebhookIngressWebhook")
 JOB, POLLER = "PipelineJobWorkflowJob", "PipelineJobWorkflowPoller"  # the state machines
 
@@ -79,7 +79,7 @@ def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Res
     ("PipelineJobWorkflowRecordFailure", set(), {"results/*"}),
     ("PipelineJobWorkflowExecutionFailed", set(), {"results/*"}),
     ("PipelineJobWorkflowCheckStatus", set(), set()),
-    ("PipelineJobWorkflowAwaitWebhook", set(), set()),
+    ("PipelineJobWorkflowStoreToken", set(), set()),
     ("PipelineWebhookIngressWebhook", set(), set()),
     ("PipelineIngestDetectFaces", {"videos/*", "faces/*"}, set()),
 ])
@@ -139,7 +139,7 @@ def test_task_token_calls_name_exactly_the_job_state_machine(resources: Resource
                     if any(a.startswith("states:SendTask") for a in _as_list(s["Action"]))}
     assert {role: sorted(_as_list(s["Action"])) for role, s in token_grants.items()} == {
         _role_of(resources, "PipelineWebhookIngressWebhook"): ["states:SendTaskSuccess"],
-        _role_of(resources, "PipelineJobWorkflowAwaitWebhook"): ["states:SendTaskSuccess"],
+        _role_of(resources, "PipelineJobWorkflowStoreToken"): ["states:SendTaskSuccess"],
         _sfn_role_of(resources, POLLER): ["states:SendTaskFailure", "states:SendTaskHeartbeat",
                                                     "states:SendTaskSuccess"]}
     for statement in token_grants.values():

@@ -2,7 +2,7 @@
 executions waiting on real task tokens.
 
 Each execution parks its token under TOKEN#<task> (aws-sdk:dynamodb:updateItem.waitForTaskToken); the test hands
-it to `Callbacks.register_token`, as the await_webhook function does, in whichever order the case needs.
+it to `Callbacks.register_token`, as the store_token function does, in whichever order the case needs.
 """
 
 from __future__ import annotations
