@@ -28,8 +28,8 @@ REQUIREMENTS_DIR = ROOT / "requirements"
 PYTHON_VERSION = "3.11"
 # manylinux2014 = glibc 2.17: the python3.11 runtime runs on Amazon Linux 2 (glibc 2.26), so no newer tags.
 PLATFORM = "manylinux2014_x86_64"
-# The face detector's packages: its handler and the module that imports OpenCV.
-DETECTOR_PACKAGES = ("detect_faces", "face_detection")
+# The face detector's packages: its handler folder (the only code that imports OpenCV).
+DETECTOR_PACKAGES = ("detect_faces",)
 LOCK_NAME = ".lock"
 
 

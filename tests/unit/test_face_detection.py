@@ -1,4 +1,4 @@
-"""The face detector (functions/face_detection and the detect_faces handler) on real generated media: it finds the
+"""The face detector (functions/detect_faces: its modules and its handler) on real generated media: it finds the
 astronaut where the vendor emulator finds her, and nothing in the coffee cup. The handler runs against S3 (moto)."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from face_detection import FaceCheckResult, HaarFaceDetector, check_faces
-from face_detection.request import DetectionRequest
-from face_detection.sampling import frame_indices, sample_frames
+from detect_faces.check import FaceCheckResult, check_faces
+from detect_faces.haar import HaarFaceDetector
+from detect_faces.request import DetectionRequest
+from detect_faces.sampling import frame_indices, sample_frames
 from faceswap.faces import FaceCheck
 from local.emulator.faces import detect_face
 from local.media import make_face_image, make_no_face_image, make_truncated_video, make_video
