@@ -7,7 +7,6 @@ Used by `make demo`, the end-to-end tests and `faceswap --local`.
 from __future__ import annotations
 
 import json
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from faceswap import layout
 from faceswap_cli.waiting import wait_ended_by, wait_signal
 from local.aws.stack import LocalStack
 from local.emulator import Emulator, EmulatorConfig
+from local.eventually import eventually
 
 STACK_NAME = "FaceSwap"
 # Wait states run 20x faster than on AWS (a 5 s polling_interval takes 0.25 s); the README lists this.
@@ -120,13 +120,15 @@ class LocalPipeline:
 
     def wait_for_job(self, job_id: str, timeout: float = 120.0) -> JobView:
         """Until the execution ends, or, for jobs rejected before an execution, until error.json appears."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ended() -> JobView | None:
             view = self.view(job_id)
-            if view.execution_status in TERMINAL or (view.execution_status == "NONE" and view.error):
-                return view
-            time.sleep(0.1)
-        raise TimeoutError(f"job {job_id} did not finish within {timeout} s: {self.view(job_id)}")
+            rejected = view.execution_status == "NONE" and view.error is not None  # before an execution started
+            return view if view.execution_status in TERMINAL or rejected else None
+
+        try:
+            return eventually(ended, timeout, what=f"job {job_id} to finish")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: {self.view(job_id)}") from exc
 
     def view(self, job_id: str) -> JobView:
         # Read in the reverse order of writing: the execution ends after its files are written, and error.json

@@ -1,4 +1,5 @@
-"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests."""
+"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests; the test
+media are made once (tests/media.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra.app import STACK_NAME, build_app
+from tests.media import Media
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     stack = app.node.find_child(STACK_NAME)
     assert isinstance(stack, cdk.Stack)
     yield Synthesized(app, stack, outdir)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
+    """Every kind of test media, each encoded once per session on first use (tests/emulator has its own)."""
+    return Media(tmp_path_factory.mktemp("media"))
 
 
 # Small limits so that the failure paths (poll limit, webhook wait, run timeout) are reachable in a test run;

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from faceswap.youcam.webhooks import sign_webhook
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
+from tests.media import Media
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -71,9 +72,7 @@ def test_webhook_proxy_event_is_verified(pipeline: LocalPipeline) -> None:
 def test_record_failure_and_execution_failed_events_write_error_json(pipeline: LocalPipeline, media: Media) -> None:
     pipeline.emulator.set_faults(never_finish=True)
     job = pipeline.submit("sample-failure", media.clip, media.face)
-    deadline = time.monotonic() + 30
-    while pipeline.execution_status(job) != "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    eventually(lambda: pipeline.execution_status(job) == "RUNNING", 30, what="the execution to run")
     recorded = _invoke(pipeline, "PipelineJobWorkflowRecordFailure",
                        _event("record-failure-input.json").copy() | {"job_id": job})
     assert recorded == {"recorded": True, "code": "vendor_task_expired"}
