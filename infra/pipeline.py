@@ -11,10 +11,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from faceswap.layout import METRICS_NAMESPACE, Env
@@ -25,7 +22,6 @@ from infra.job_workflow import JobWorkflow, MachineNames
 from infra.monitoring import Monitoring, Watched
 from infra.storage import Storage
 from infra.webhook_ingress import WebhookIngress
-from infra.workflow import WorkflowFunctions
 
 
 class FaceSwapPipeline(Construct):
@@ -36,65 +32,26 @@ class FaceSwapPipeline(Construct):
         self.storage = s = Storage(self, "Storage", c)
         factory = FunctionFactory(_common_env(s, c, vendor_base_url or c.vendor_base_url),
                                   log_retention(c.log_retention_days))
-        self.workflow = JobWorkflow(self, "JobWorkflow", config=c, factory=factory, names=_names(self, construct_id),
-                                    bucket=s.bucket, jobs=s.jobs, api_key=s.api_key)
-        self.ingest = Ingest(self, "Ingest", config=c, factory=factory, bucket=s.bucket, jobs=s.jobs,
-                             api_key=s.api_key, job=self.workflow.state_machine)
-        self.webhook_ingress = WebhookIngress(self, "WebhookIngress", config=c, factory=factory, jobs=s.jobs,
-                                              webhook_secrets=s.webhook_secrets, job_arn=self.workflow.arns.job)
+        self.workflow = w = JobWorkflow(self, "JobWorkflow", config=c, factory=factory,
+                                        names=_names(self, construct_id), bucket=s.bucket, jobs=s.jobs,
+                                        api_key=s.api_key)
+        self.ingest = i = Ingest(self, "Ingest", config=c, factory=factory, bucket=s.bucket, jobs=s.jobs,
+                                 api_key=s.api_key, job=w.state_machine)
+        self.webhook_ingress = h = WebhookIngress(self, "WebhookIngress", config=c, factory=factory, jobs=s.jobs,
+                                                  webhook_secrets=s.webhook_secrets, job_arn=w.arns.job)
+        # What stacks, apps and tests reach for.
+        self.state_machine, self.poller, self.api = w.state_machine, w.poller, h.api
+        self.start_job, self.face_detector = i.start_job, i.face_detector
         self.monitoring = Monitoring(self, "Monitoring", Watched(
-            job=self.state_machine, poller=self.poller, api=self.api, functions=self.functions,
-            start_dead_letters=self.start_dlq, execution_failed_dead_letters=self.failed_events_dlq,
-            face_precheck=self.face_detector is not None), alarm_email=c.alarm_email)
+            job=w.state_machine, poller=w.poller, api=h.api, functions=self.functions(),
+            start_dead_letters=i.dead_letters, execution_failed_dead_letters=w.dead_letters,
+            face_precheck=i.face_detector is not None), alarm_email=c.alarm_email)
 
-    # --- what stacks, apps and tests reach for ------------------------------------------------------------------
-    @property
-    def state_machine(self) -> sfn.StateMachine:
-        """The job's state machine (Standard)."""
-        return self.workflow.state_machine
-
-    @property
-    def poller(self) -> sfn.StateMachine:
-        return self.workflow.poller
-
-    @property
-    def workflow_functions(self) -> WorkflowFunctions:
-        return self.workflow.functions
-
-    @property
-    def execution_failed(self) -> lambda_.Function:
-        return self.workflow.execution_failed
-
-    @property
-    def start_job(self) -> lambda_.Function:
-        return self.ingest.start_job
-
-    @property
-    def face_detector(self) -> lambda_.Function | None:
-        return self.ingest.face_detector
-
-    @property
-    def webhook(self) -> lambda_.Function:
-        return self.webhook_ingress.webhook
-
-    @property
-    def api(self) -> apigw.RestApi:
-        return self.webhook_ingress.api
-
-    @property
-    def start_dlq(self) -> sqs.Queue:
-        return self.ingest.dead_letters
-
-    @property
-    def failed_events_dlq(self) -> sqs.Queue:
-        return self.workflow.dead_letters
-
-    @property
     def functions(self) -> list[lambda_.IFunction]:
         """Every function of the pipeline."""
         detector = [self.face_detector] if self.face_detector is not None else []
-        return [self.start_job, *detector, *vars(self.workflow_functions).values(), self.execution_failed,
-                self.webhook]
+        return [self.start_job, *detector, *vars(self.workflow.functions).values(), self.workflow.execution_failed,
+                self.webhook_ingress.webhook]
 
 
 def _names(scope: Construct, construct_id: str) -> MachineNames:

@@ -30,6 +30,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from botocore.exceptions import ClientError
 from constructs import Construct
+from pydantic import BaseModel
 
 from faceswap.errors import POLL_LIMIT_REACHED, POLLER_FAILED, TaskStillRunning, VendorUnavailable
 from faceswap.states import (
@@ -96,9 +97,7 @@ def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachi
         scope, "Wait for the vendor task", state_machine=poller,
         integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         input=sfn.TaskInput.from_object(fields(
-            PollerInput, token=sfn.JsonPath.task_token,
-            job_id=sfn.JsonPath.string_at(path(ExecutionInput, "job_id")),
-            task_id=sfn.JsonPath.string_at(path(ExecutionInput, "task_id")),
+            PollerInput, token=sfn.JsonPath.task_token, **_ids(ExecutionInput),
             poll=sfn.JsonPath.object_at(path(ExecutionInput, "poll")))),
         name=sfn.JsonPath.string_at("$$.Execution.Name"), associate_with_parent=True,
         result_path=path(JobState, "wait"), task_timeout=sfn.Timeout.duration(limits.vendor_wait),
@@ -119,9 +118,7 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
     register = tasks.LambdaInvoke(
         scope, "Store token for the webhook", lambda_function=fns.store_token,
         payload=sfn.TaskInput.from_object(fields(
-            StoreTokenInput, token=sfn.JsonPath.string_at(path(PollerState, "token")),
-            job_id=sfn.JsonPath.string_at(path(PollerState, "job_id")),
-            task_id=sfn.JsonPath.string_at(path(PollerState, "task_id")))),
+            StoreTokenInput, token=sfn.JsonPath.string_at(path(PollerState, "token")), **_ids(PollerState))),
         payload_response_only=True, result_path=path(PollerState, "registration"), retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(Duration.seconds(30)),
     )
@@ -175,9 +172,7 @@ def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInv
     check = tasks.LambdaInvoke(
         scope, "Check task status", lambda_function=check_status,
         payload=sfn.TaskInput.from_object(fields(
-            CheckStatusInput, job_id=sfn.JsonPath.string_at(path(PollerState, "job_id")),
-            task_id=sfn.JsonPath.string_at(path(PollerState, "task_id")),
-            poll=sfn.JsonPath.object_at(path(PollerState, "poll")),
+            CheckStatusInput, **_ids(PollerState), poll=sfn.JsonPath.object_at(path(PollerState, "poll")),
             poller_started=sfn.JsonPath.string_at("$$.Execution.StartTime"))),
         payload_response_only=True, result_path=path(PollerState, "poll"), retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
@@ -254,9 +249,7 @@ def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
 def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaInvoke:
     finalize = tasks.LambdaInvoke(
         scope, "Finalize", lambda_function=finalize_fn,
-        payload=sfn.TaskInput.from_object(fields(
-            FinalizeInput, job_id=sfn.JsonPath.string_at(path(JobState, "job_id")),
-            task_id=sfn.JsonPath.string_at(path(JobState, "task_id")))),
+        payload=sfn.TaskInput.from_object(fields(FinalizeInput, **_ids(JobState))),
         payload_response_only=True, result_path=path(JobState, "outcome"),
         task_timeout=sfn.Timeout.duration(Duration.minutes(15)),
     )
@@ -269,9 +262,7 @@ def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChai
     record = tasks.LambdaInvoke(
         scope, "Record failure", lambda_function=record_fn,
         payload=sfn.TaskInput.from_object(fields(
-            RecordFailureInput, job_id=sfn.JsonPath.string_at(path(JobState, "job_id")),
-            task_id=sfn.JsonPath.string_at(path(JobState, "task_id")),
-            error=sfn.JsonPath.object_at(path(JobState, "error")))),
+            RecordFailureInput, **_ids(JobState), error=sfn.JsonPath.object_at(path(JobState, "error")))),
         result_path=sfn.JsonPath.DISCARD, task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
     )
     record.add_retry(errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2)
@@ -282,6 +273,11 @@ def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChai
 def _retry_briefly(task: sfn.TaskStateBase, errors: list[str]) -> None:
     task.add_retry(errors=errors, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2,
                    jitter_strategy=sfn.JitterType.FULL)
+
+
+def _ids(state: type[BaseModel]) -> dict[str, str]:
+    """The job and vendor task ids, which every function's payload carries, from the state's own fields."""
+    return {name: sfn.JsonPath.string_at(path(state, name)) for name in ("job_id", "task_id")}
 
 
 def _poll(name: str) -> str:
