@@ -113,7 +113,7 @@ class LocalPipeline:
         if run is not None:
             manifest["run"] = run
         s3.put_object(Bucket=self.bucket, Key=layout.manifest_key(name), Body=json.dumps(manifest).encode())
-        return name if run in (None, 1) else f"{name}--run{run}"
+        return layout.job_id(name, run or 1)
 
     def execution_arn(self, job_id: str) -> str:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"

@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from faceswap import layout
 from faceswap.layout import ERROR_NAME, FAILED, OUTPUT_NAME, PARTITION_KEY, STARTING, STATUS_NAME, SUCCEEDED, job_key
 from faceswap.media import billable_units
 from faceswap_cli.errors import BadInput, CliError, JobNotFound
@@ -77,7 +78,7 @@ def submit_job(clients: Clients, stack: StackInfo, video: Path, face: Path, *, n
     run_number = run or 1
     if not 1 <= run_number <= MAX_RUN:
         raise BadInput(f"--run {run_number} is out of range.", f"Use a run number from 1 to {MAX_RUN}.")
-    job_id = job if run_number == 1 else f"{job}--run{run_number}"
+    job_id = layout.job_id(job, run_number)
     _refuse_existing(clients, stack, job_id, job, run_number)
     video_key = f"{stack.videos_prefix}{job_id}/{upload_name(checked.video)}"
     face_key = f"{stack.faces_prefix}{job_id}/{upload_name(checked.face)}"

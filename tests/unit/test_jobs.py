@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from faceswap import layout
 from faceswap.config import PipelineSettings
 from faceswap.errors import JobRejected
 from faceswap.jobs import MAX_MANIFEST_BYTES, JobSpec, job_from_manifest, job_from_video, job_name_from_key
@@ -119,3 +120,11 @@ def test_a_face_key_outside_faces_is_refused() -> None:
 ])
 def test_a_name_for_error_reports_is_made_from_any_key(key: str, name: str) -> None:
     assert job_name_from_key(key) == name
+
+
+def test_job_ids_and_keys_are_spelled_by_the_layout() -> None:
+    assert (layout.job_id("holiday"), layout.job_id("holiday", 2)) == ("holiday", "holiday--run2")
+    assert layout.job_name("holiday--run2") == layout.job_name("holiday") == "holiday"
+    assert layout.manifest_key("holiday", "todo/") == "todo/holiday.json"
+    assert layout.result_key("holiday--run2", layout.ERROR_NAME) == "results/holiday--run2/error.json"
+    assert (layout.job_key("holiday"), layout.task_key("t-1")) == ("JOB#holiday", "TASK#t-1")

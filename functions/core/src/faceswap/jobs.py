@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from faceswap import layout
 from faceswap.config import PipelineSettings
 from faceswap.errors import JobRejected
 from faceswap.layout import MANIFEST_SUFFIX
@@ -48,7 +49,7 @@ class JobSpec:
     @property
     def job_id(self) -> str:
         """Also the execution name: deterministic, so a repeated event cannot start a second run."""
-        return self.name if self.run == 1 else f"{self.name}--run{self.run}"
+        return layout.job_id(self.name, self.run)
 
 
 def job_name_from_key(key: str) -> str:

@@ -32,6 +32,20 @@ def manifest_key(name: str, jobs_prefix: str = JOBS_PREFIX) -> str:
     return f"{jobs_prefix}{name}{MANIFEST_SUFFIX}"
 
 
+# --- job ids --------------------------------------------------------------------------------------------------------
+RUN_SUFFIX: Final = "--run"  # a re-run's job id: <name>--run<N> (the manifest's "run": N)
+
+
+def job_id(name: str, run: int = 1) -> str:
+    """The job id, also its execution's name: the job's name, plus --run<N> for a re-run."""
+    return name if run == 1 else f"{name}{RUN_SUFFIX}{run}"
+
+
+def job_name(job_id: str) -> str:
+    """The name a job id was made from (its manifest is jobs/<name>.json)."""
+    return job_id.split(RUN_SUFFIX)[0]
+
+
 # --- the jobs table ------------------------------------------------------------------------------------------------
 PARTITION_KEY: Final = "pk"
 TTL_ATTRIBUTE: Final = "expires_at"
