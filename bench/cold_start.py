@@ -150,7 +150,7 @@ def slowest_imports(command: list[str], module: str, bundle: Path, site: Path, e
                           capture_output=True, text=True, check=True, timeout=120)
     lines = done.stderr.split(MARK, 1)[-1].splitlines()
     package = module.split(".")[0]
-    project = (package, "faceswap", "face_detection")
+    project = (package, "faceswap")
     costs = [cost for root in _import_tree(lines) for cost in _named_costs(root, project)]
     return sorted(costs, key=lambda cost: cost[1], reverse=True)[:top]
 

@@ -250,7 +250,7 @@ def _notes(result: SectionResult, prices: Prices, a: Assumptions, facts: Templat
            "its poller has no guard before a poll, so after the webhook it polls once more (a check and its "
            "round trip) and its signal is refused")
         + f"; billed at {a.express_memory_mb} MB in 100 ms steps; one execution, plus one hand-over per "
-        f"{a.hand_over_seconds:g} s of processing, each storing the token again (await_webhook). Its "
+        f"{a.hand_over_seconds:g} s of processing, each storing the token again (store_token). Its "
         "check_status invocations are billed as Lambda; its own states are not billed per transition.",
         f"Equal time to result: this design's measured p50 is {secs(times.webhook)}. Polling SFN (a Standard "
         f"job that polls in its own loop: {polling.transitions - polling.callback_transitions:g} + "

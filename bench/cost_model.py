@@ -216,7 +216,7 @@ def this_design(webhook: PathProfile, facts: TemplateFacts, a: Assumptions, vide
     pollers = max(webhook.poller_executions, math.ceil(processing / a.hand_over_seconds))
     usage.express(a.express_memory_mb, poller_seconds(webhook, a, processing), pollers)
     # Each poller execution first stores the token for the webhook (a hand-over stores it again).
-    usage.invoke(facts.memory_mb["await_webhook"], webhook.seconds["await_webhook"], pollers)
+    usage.invoke(facts.memory_mb["store_token"], webhook.seconds["store_token"], pollers)
     usage.invoke(facts.memory_mb["webhook"], webhook.seconds["webhook"], webhook.invocations.get("webhook", 0.0))
     # The polls before the task finished (processing / interval - 1/2 on average), and any after the webhook.
     _poll(usage, webhook, facts, a, polls_until_final(processing, a.polling_interval) - 1

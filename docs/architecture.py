@@ -158,7 +158,7 @@ def _refs(value: Any) -> list[str]:
 
 def _short(logical_id: str) -> str:
     name = re.sub(r"[0-9A-F]{8}$", "", logical_id)
-    return re.sub(r"^(Pipeline)?(Storage|Monitoring)?", "", name) or name
+    return re.sub(r"^(Pipeline)?(Storage|Monitoring|Ingest|JobWorkflow|WebhookIngress)?", "", name) or name
 
 
 def _notifications(items: list[tuple[str, dict[str, Any]]], functions: dict[str, str]) -> list[tuple[str, str]]:

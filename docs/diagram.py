@@ -19,7 +19,7 @@ from docs.architecture import Architecture, Machine, integration, read_template
 from docs.drawing import Arrow, Box, Label, Scene, to_png, to_svg
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = {"start_job": "Start job", "check_status": "Check status", "await_webhook": "Await webhook",
+NAMES = {"start_job": "Start job", "check_status": "Check status", "store_token": "Store token",
          "finalize": "Finalize", "record_failure": "Record failure", "execution_failed": "Execution failed",
          "webhook": "Webhook", "detect_faces": "Detect faces"}
 AWS, LAMBDA, DATA, EXTERNAL = "#fff4e5", "#fdebd3", "#e8f1fb", "#f1ecf9"

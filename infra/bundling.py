@@ -38,8 +38,8 @@ _LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"} 
 # The local stack's interpreter: `make venv` makes this venv from a CPython 3.13 where one is installed.
 RUNTIME_VENV = ROOT / ".venv-runtime"
 LOCAL_PYTHON_ENV = "FACESWAP_LOCAL_PYTHON"  # overrides it (a path to a python)
-# The face detector's packages: its handler and the module that imports OpenCV.
-DETECTOR_PACKAGES = ("detect_faces", "face_detection")
+# The face detector's packages: its handler folder (the only code that imports OpenCV).
+DETECTOR_PACKAGES = ("detect_faces",)
 LOCK_NAME = ".lock"
 log = logging.getLogger(__name__)
 

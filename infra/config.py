@@ -6,7 +6,10 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from aws_cdk import aws_logs as logs
 from constructs import Node
+
+from faceswap import layout
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
@@ -28,10 +31,10 @@ class PipelineConfig:
     max_polls: int = 720
     run_timeout_minutes: int = 120
     webhook_wait_minutes: int = 90
-    videos_prefix: str = "videos/"
-    faces_prefix: str = "faces/"
-    jobs_prefix: str = "jobs/"
-    results_prefix: str = "results/"
+    videos_prefix: str = layout.VIDEOS_PREFIX
+    faces_prefix: str = layout.FACES_PREFIX
+    jobs_prefix: str = layout.JOBS_PREFIX
+    results_prefix: str = layout.RESULTS_PREFIX
     results_retention_days: int = 30
     inputs_retention_days: int = 7
     alarm_email: str = ""
@@ -78,6 +81,20 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """faceswap:log_retention_days as CloudWatch Logs takes it (a fixed set of values)."""
+    if days not in _RETENTION:
+        raise ValueError(f"log_retention_days must be one of {sorted(_RETENTION)}, got {days}")
+    return _RETENTION[days]
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+}
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceswap.layout import Env
 from infra.bundling import SHARED_ASSET, BuildTarget, LambdaAsset, build_lambda_asset, local_target, runtime_target
-from infra.config import PipelineConfig
 
 # Amazon Linux 2023 (glibc 2.34); infra.bundling.RUNTIME_PYTHON builds the wheels for the same version.
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -32,16 +33,16 @@ class FunctionSpec:
 
 
 class FunctionFactory:
-    """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings."""
+    """Builds functions with the same defaults: tracing, JSON logs with retention, Powertools settings. One factory
+    serves the whole pipeline, so that every function of an asset shares one asset."""
 
     def __init__(self, scope: Construct, common_env: dict[str, str], log_retention: logs.RetentionDays,
-                 architecture: str | None = None) -> None:
-        self._scope = scope
+                 architecture: str) -> None:
+        """`scope`: where the build target is read from (the local synths' context asks for host assets)."""
         self._common_env = common_env
         self._log_retention = log_retention
         self._codes: dict[LambdaAsset, lambda_.AssetCode] = {}
-        # Given by the caller from its PipelineConfig; else the app's context (validated alike).
-        self.architecture = architecture or PipelineConfig.from_context(scope.node).architecture
+        self.architecture = architecture
         self._target = _build_target(scope, self.architecture)
 
     def _code(self, asset: LambdaAsset) -> lambda_.AssetCode:
@@ -53,13 +54,13 @@ class FunctionFactory:
             )
         return self._codes[asset]
 
-    def create(self, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
+    def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
         log_group = logs.LogGroup(
-            self._scope, f"{construct_id}Logs", retention=self._log_retention,
+            scope, f"{construct_id}Logs", retention=self._log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
         return lambda_.Function(
-            self._scope, construct_id,
+            scope, construct_id,
             runtime=RUNTIME,
             architecture=ARCHITECTURES[self.architecture],
             code=self._code(spec.asset),
@@ -71,11 +72,15 @@ class FunctionFactory:
             log_group=log_group,
             environment={
                 **self._common_env,
-                "POWERTOOLS_SERVICE_NAME": spec.handler_module,
+                Env.POWERTOOLS_SERVICE_NAME: spec.handler_module,
                 **spec.environment,
             },
         )
 
+
+def grant_task_success(fn: lambda_.IFunction, job_arn: str) -> None:
+    """The webhook and the token store only ever end a job's wait with SendTaskSuccess."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[job_arn]))
 
 
 def _build_target(scope: Construct, architecture: str) -> BuildTarget:

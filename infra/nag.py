@@ -4,15 +4,16 @@ stack-wide; the test suite fails on any other finding."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
-if TYPE_CHECKING:
-    from infra.pipeline import FaceSwapPipeline
+from infra.config import PipelineConfig
+from infra.ingest import Ingest
+from infra.job_workflow import JobWorkflow
+from infra.storage import Storage
+from infra.webhook_ingress import WebhookIngress
 
 LAMBDA_BASIC_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 API_GATEWAY_LOGS_ROLE = ("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -22,24 +23,25 @@ S3_READ_ACTIONS = ["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3
 S3_PUT_ACTIONS = ["Action::s3:Abort*"]
 
 
-def suppress_reviewed_findings(stack: Stack, pipeline: FaceSwapPipeline) -> None:
-    _functions(pipeline)
-    _state_machine(pipeline)
-    _webhook_api(pipeline)
-    _storage(pipeline)
+def suppress_reviewed_findings(stack: Stack, *, config: PipelineConfig, storage: Storage, ingest: Ingest,
+                               workflow: JobWorkflow, webhooks: WebhookIngress) -> None:
+    """The pipeline's parts, as FaceSwapPipeline composes them (storage, ingest, workflow, webhooks)."""
+    _functions(config, ingest, workflow, webhooks)
+    _state_machines(workflow)
+    _webhook_api(webhooks)
+    _storage(storage, ingest, workflow)
     _cdk_bucket_notifications_handler(stack)
 
 
-def _functions(p: FaceSwapPipeline) -> None:
-    c = p.config
+def _functions(c: PipelineConfig, ingest: Ingest, workflow: JobWorkflow, webhooks: WebhookIngress) -> None:
     inputs, results = [c.videos_prefix, c.faces_prefix, c.jobs_prefix], [c.results_prefix]
-    _function(p.start_job, S3_READ_ACTIONS + S3_PUT_ACTIONS, inputs + results)
-    for fn in (p.workflow_functions.finalize, p.workflow_functions.record_failure, p.failure_recorder):
+    _function(ingest.start_job, S3_READ_ACTIONS + S3_PUT_ACTIONS, inputs + results)
+    for fn in (workflow.functions.finalize, workflow.functions.record_failure, workflow.execution_failed):
         _function(fn, S3_PUT_ACTIONS, results)
-    for fn in (p.workflow_functions.check_status, p.workflow_functions.await_webhook, p.webhook):
+    for fn in (workflow.functions.check_status, workflow.functions.store_token, webhooks.webhook):
         _function(fn, [], [])
-    if p.face_detector is not None:
-        _function(p.face_detector, [], [c.videos_prefix, c.faces_prefix])
+    if ingest.face_detector is not None:
+        _function(ingest.face_detector, [], [c.videos_prefix, c.faces_prefix])
 
 
 def _function(fn: lambda_.IFunction, s3_actions: list[str], s3_prefixes: list[str]) -> None:
@@ -66,8 +68,8 @@ def _object_prefixes(prefixes: list[str]) -> RegexAppliesTo:
     return RegexAppliesTo(regex=rf"/^Resource::<[A-Za-z0-9]+\.Arn>\/({names})\/\*$/g")
 
 
-def _state_machine(p: FaceSwapPipeline) -> None:
-    for machine in (p.state_machine, p.poller):
+def _state_machines(workflow: JobWorkflow) -> None:
+    for machine in (workflow.state_machine, workflow.poller):
         NagSuppressions.add_resource_suppressions(machine.role, [
             NagPackSuppression(id="AwsSolutions-IAM5", applies_to=[
                 "Resource::*", RegexAppliesTo(regex=r"/^Resource::<Pipeline[A-Za-z0-9]+\.Arn>:\*$/g")], reason=(
@@ -76,8 +78,8 @@ def _state_machine(p: FaceSwapPipeline) -> None:
         ], apply_to_children=True)
 
 
-def _webhook_api(p: FaceSwapPipeline) -> None:
-    api = p.api
+def _webhook_api(webhooks: WebhookIngress) -> None:
+    api = webhooks.api
     cloudwatch_role = api.node.try_find_child("CloudWatchRole")
     if cloudwatch_role is not None:
         NagSuppressions.add_resource_suppressions(cloudwatch_role, [
@@ -95,9 +97,8 @@ def _webhook_api(p: FaceSwapPipeline) -> None:
             "abuse; attach a WebACL if your policy requires one."))])
 
 
-def _storage(p: FaceSwapPipeline) -> None:
-    s = p.storage
-    NagSuppressions.add_resource_suppressions([p.start_dlq, p.failed_events_dlq], [
+def _storage(s: Storage, ingest: Ingest, workflow: JobWorkflow) -> None:
+    NagSuppressions.add_resource_suppressions([ingest.dead_letters, workflow.dead_letters], [
         NagPackSuppression(id="AwsSolutions-SQS3", reason="These queues are themselves dead-letter queues.")])
     NagSuppressions.add_resource_suppressions([s.api_key, s.webhook_secrets], [
         NagPackSuppression(id="AwsSolutions-SMG4", reason=(

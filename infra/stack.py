@@ -27,4 +27,5 @@ class FaceSwapStack(cdk.Stack):
         cdk.CfnOutput(self, "JobsTableName", value=p.storage.jobs.table_name)
         cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)
         cdk.CfnOutput(self, "WebhookSecretArn", value=p.storage.webhook_secrets.secret_arn)
-        suppress_reviewed_findings(self, p)
+        suppress_reviewed_findings(self, config=p.config, storage=p.storage, ingest=p.ingest, workflow=p.workflow,
+                                   webhooks=p.webhook_ingress)

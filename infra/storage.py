@@ -1,4 +1,5 @@
-"""Where state lives: the media bucket, the job table (jobs, and task tokens meeting webhooks), the secrets."""
+"""Where state lives: the media bucket, the job table (jobs, and task tokens meeting webhooks), the secrets; and the
+dead-letter queues where events that could not be handled wait to be replayed."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from faceswap.layout import PARTITION_KEY, TTL_ATTRIBUTE
 from infra.config import PipelineConfig
 
 
@@ -38,7 +41,7 @@ class Storage(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.jobs = self._table("Jobs", "pk", "expires_at")
+        self.jobs = self._table("Jobs", PARTITION_KEY, TTL_ATTRIBUTE)
         # Placeholders: the README shows how to put the real values after deploy; never in code or env.
         self.api_key = sm.Secret(
             self, "VendorApiKey", description="YouCam API key (Bearer token). Set it after deploy.",
@@ -61,3 +64,9 @@ class Storage(Construct):
             encryption=ddb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """Events kept 14 days for a replay (SSE, TLS only)."""
+    return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     retention_period=Duration.days(14))

@@ -28,17 +28,33 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from botocore.exceptions import ClientError
 from constructs import Construct
+from pydantic import BaseModel
+
+from faceswap.errors import POLL_LIMIT_REACHED, POLLER_FAILED, TaskStillRunning, VendorUnavailable
+from faceswap.states import (
+    CheckStatusInput,
+    ExecutionInput,
+    FinalizeInput,
+    JobState,
+    PollerInput,
+    PollerState,
+    RecordFailureInput,
+    StateError,
+    StoreTokenInput,
+)
+from infra.paths import fields, path
 
 # Raised by handlers (errorType = exception class name) for faults worth retrying with backoff.
-TRANSIENT_ERRORS = ["VendorUnavailable", "TaskStillRunning"]
+TRANSIENT_ERRORS = [VendorUnavailable.__name__, TaskStillRunning.__name__]
 # A poll that ran out of time (the Lambda's own timeout, or the task's) only read a status: safe to repeat; so is
 # storing the token.
 POLL_TIMEOUTS = ["States.Timeout", "Sandbox.Timedout"]
 # A function's own AWS call refused after botocore's retries (throttled DynamoDB, Secrets Manager or SendTaskSuccess;
 # the errorType is botocore's class: ClientError, or the error code where the service models it). Both poller
 # functions are safe to repeat: storing the token again re-signals at most a spent token; a check only reads.
-AWS_CALL_REFUSED = ["ClientError", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+AWS_CALL_REFUSED = [ClientError.__name__, "ProvisionedThroughputExceededException", "RequestLimitExceeded",
                     "InternalServerError", "InternalServiceError"]
 # Lambda's own faults, retried briefly inside the poller (CDK's default retry would take up to two minutes).
 LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
@@ -46,8 +62,6 @@ LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException",
 SFN_TRANSIENT_ERRORS = ["Sfn.SdkClientException", "Sfn.ThrottlingException"]
 # SendTask* on a token that was already used (the webhook was first) or whose job ended (stopped, timed out).
 TOKEN_SPENT = ["Sfn.TaskTimedOutException", "Sfn.InvalidTokenException", "Sfn.TaskDoesNotExistException"]
-POLL_LIMIT = "PollLimitReached"
-POLLER_FAILED = "PollerFailed"
 # The poller beats before every poll: at most a Wait (<= 240 s) and a check (<= 60 s, brief retries) apart. A job
 # whose poller died (failed, hit the Express limit) ends this long after the last beat instead of at its timeout.
 POLLER_HEARTBEAT = Duration.minutes(7)
@@ -56,7 +70,7 @@ POLLER_HEARTBEAT = Duration.minutes(7)
 @dataclass(frozen=True)
 class WorkflowFunctions:
     check_status: lambda_.IFunction
-    await_webhook: lambda_.IFunction
+    store_token: lambda_.IFunction
     finalize: lambda_.IFunction
     record_failure: lambda_.IFunction
 
@@ -82,21 +96,18 @@ def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachi
     wait = tasks.StepFunctionsStartExecution(
         scope, "Wait for the vendor task", state_machine=poller,
         integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        input=sfn.TaskInput.from_object({
-            "token": sfn.JsonPath.task_token,
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-            "poll": sfn.JsonPath.object_at("$.poll"),
-        }),
+        input=sfn.TaskInput.from_object(fields(
+            PollerInput, token=sfn.JsonPath.task_token, **_ids(ExecutionInput),
+            poll=sfn.JsonPath.object_at(path(ExecutionInput, "poll")))),
         name=sfn.JsonPath.string_at("$$.Execution.Name"), associate_with_parent=True,
-        result_path="$.wait", task_timeout=sfn.Timeout.duration(limits.vendor_wait),
+        result_path=path(JobState, "wait"), task_timeout=sfn.Timeout.duration(limits.vendor_wait),
         # (Only when shorter than the wait itself, as Step Functions requires.)
         heartbeat_timeout=(sfn.Timeout.duration(POLLER_HEARTBEAT)
                            if POLLER_HEARTBEAT.to_seconds() < limits.vendor_wait.to_seconds() else None),
     )
-    wait.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+    wait.add_catch(record_failure, errors=["States.ALL"], result_path=path(JobState, "error"))
     finalize = _finalize(scope, fns.finalize)
-    finalize.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+    finalize.add_catch(record_failure, errors=["States.ALL"], result_path=path(JobState, "error"))
     return wait.next(finalize)  # the end: two transitions for a job that succeeds
 
 
@@ -105,23 +116,21 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
     scope = Construct(parent, "PollerStates")
     fail_job = _fail_job(scope, arns.job)
     register = tasks.LambdaInvoke(
-        scope, "Store token for the webhook", lambda_function=fns.await_webhook,
-        payload=sfn.TaskInput.from_object({
-            "token": sfn.JsonPath.string_at("$.token"),
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-        }),
-        payload_response_only=True, result_path="$.registration", retry_on_service_exceptions=False,
+        scope, "Store token for the webhook", lambda_function=fns.store_token,
+        payload=sfn.TaskInput.from_object(fields(
+            StoreTokenInput, token=sfn.JsonPath.string_at(path(PollerState, "token")), **_ids(PollerState))),
+        payload_response_only=True, result_path=path(PollerState, "registration"), retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(Duration.seconds(30)),
     )
     _retry_briefly(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED)
-    register.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
-    wait = sfn.Wait(scope, "Wait polling_interval", time=sfn.WaitTime.seconds_path("$.poll.interval_seconds"))
+    register.add_catch(fail_job, errors=["States.ALL"], result_path=path(PollerState, "error"))
+    wait = sfn.Wait(scope, "Wait polling_interval",
+                    time=sfn.WaitTime.seconds_path(path(PollerState, "poll", "interval_seconds")))
     check = _check(scope, fns.check_status)
-    check.add_catch(fail_job, errors=["States.ALL"], result_path="$.error")
+    check.add_catch(fail_job, errors=["States.ALL"], result_path=path(PollerState, "error"))
     already = (
         sfn.Choice(scope, "Webhook already in?")
-        .when(sfn.Condition.boolean_equals("$.registration.signalled", True),
+        .when(sfn.Condition.boolean_equals(path(PollerState, "registration", "signalled"), True),
               sfn.Succeed(scope, "Ended by the webhook"))
         .otherwise(wait)
     )
@@ -131,16 +140,16 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
 
 def _decide(scope: Construct, arns: StateMachineArns, max_polls: int, fail_job: sfn.IChainable,
             wait: sfn.Wait) -> sfn.Choice:
-    final = sfn.Condition.boolean_equals("$.poll.final", True)
+    final = sfn.Condition.boolean_equals(_poll("final"), True)
     return (
         sfn.Choice(scope, "Task finished?")
-        .when(sfn.Condition.and_(final, sfn.Condition.string_equals("$.poll.status", "success")),
+        .when(sfn.Condition.and_(final, sfn.Condition.string_equals(_poll("status"), "success")),
               _signal_job(scope, arns.job))
-        .when(final, sfn.Pass(scope, "Vendor task failed", input_path="$.poll.vendor_error", result_path="$.error")
-              .next(fail_job))
-        .when(sfn.Condition.number_greater_than_equals("$.poll.count", max_polls),
+        .when(final, sfn.Pass(scope, "Vendor task failed", input_path=_poll("vendor_error"),
+                              result_path=path(PollerState, "error")).next(fail_job))
+        .when(sfn.Condition.number_greater_than_equals(_poll("count"), max_polls),
               _poll_limit(scope, max_polls, fail_job))
-        .when(sfn.Condition.boolean_equals("$.poll.hand_over", True), _hand_over(scope, arns.poller))
+        .when(sfn.Condition.boolean_equals(_poll("hand_over"), True), _hand_over(scope, arns.poller))
         .otherwise(wait)
     )
 
@@ -151,7 +160,7 @@ def _heartbeat(scope: Construct, job_arn: str) -> tasks.CallAwsService:
     poller lives (the job's wait has a heartbeat timeout)."""
     beat = tasks.CallAwsService(
         scope, "Job still waiting?", service="sfn", action="sendTaskHeartbeat",
-        parameters={"TaskToken": sfn.JsonPath.string_at("$.token")},
+        parameters={"TaskToken": sfn.JsonPath.string_at(path(PollerState, "token"))},
         iam_resources=[job_arn], iam_action="states:SendTaskHeartbeat", result_path=sfn.JsonPath.DISCARD,
     )
     _retry_briefly(beat, SFN_TRANSIENT_ERRORS)
@@ -162,13 +171,10 @@ def _heartbeat(scope: Construct, job_arn: str) -> tasks.CallAwsService:
 def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInvoke:
     check = tasks.LambdaInvoke(
         scope, "Check task status", lambda_function=check_status,
-        payload=sfn.TaskInput.from_object({
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-            "poll": sfn.JsonPath.object_at("$.poll"),
-            "poller_started": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-        }),
-        payload_response_only=True, result_path="$.poll", retry_on_service_exceptions=False,
+        payload=sfn.TaskInput.from_object(fields(
+            CheckStatusInput, **_ids(PollerState), poll=sfn.JsonPath.object_at(path(PollerState, "poll")),
+            poller_started=sfn.JsonPath.string_at("$$.Execution.StartTime"))),
+        payload_response_only=True, result_path=path(PollerState, "poll"), retry_on_service_exceptions=False,
         task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
     )
     # Brief retries: the poller lives at most 5 minutes. (A vendor 429/5xx is not an error here: check_status
@@ -180,8 +186,8 @@ def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInv
 def _signal_job(scope: Construct, job_arn: str) -> sfn.IChainable:
     signal = tasks.CallAwsService(
         scope, "Signal the job", service="sfn", action="sendTaskSuccess",
-        parameters={"TaskToken": sfn.JsonPath.string_at("$.token"),
-                    "Output": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.poll"))},
+        parameters={"TaskToken": sfn.JsonPath.string_at(path(PollerState, "token")),
+                    "Output": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(path(PollerState, "poll")))},
         iam_resources=[job_arn], iam_action="states:SendTaskSuccess", result_path=sfn.JsonPath.DISCARD,
     )
     _retry_briefly(signal, SFN_TRANSIENT_ERRORS)
@@ -190,9 +196,10 @@ def _signal_job(scope: Construct, job_arn: str) -> sfn.IChainable:
 
 
 def _poll_limit(scope: Construct, max_polls: int, fail_job: sfn.IChainable) -> sfn.IChainable:
-    reached = sfn.Pass(scope, "Poll limit reached", result_path="$.error",
-                       result=sfn.Result.from_object({
-                           "Error": POLL_LIMIT, "Cause": f"The vendor task did not finish within {max_polls} polls"}))
+    reached = sfn.Pass(scope, "Poll limit reached", result_path=path(PollerState, "error"),
+                       result=sfn.Result.from_object(fields(
+                           StateError, Error=POLL_LIMIT_REACHED,
+                           Cause=f"The vendor task did not finish within {max_polls} polls")))
     return reached.next(fail_job)
 
 
@@ -201,22 +208,22 @@ def _fail_job(scope: Construct, job_arn: str) -> sfn.IChainable:
     that timed out, say) are renamed: error names given to SendTaskFailure must not begin with "States.". If even
     that fails, the poller fails (alarmed) and the job ends at its heartbeat timeout."""
     fail = _send_task_failure(scope, job_arn)
-    renamed = sfn.Pass(scope, "Name it PollerFailed", result_path="$.error", parameters={
-        "Error": POLLER_FAILED,
-        "Cause": sfn.JsonPath.format("{}: {}", sfn.JsonPath.string_at("$.error.Error"),
-                                     sfn.JsonPath.string_at("$.error.Cause"))})
+    renamed = sfn.Pass(scope, "Name it PollerFailed", result_path=path(PollerState, "error"), parameters=fields(
+        StateError, Error=POLLER_FAILED,
+        Cause=sfn.JsonPath.format("{}: {}", sfn.JsonPath.string_at(_error("Error")),
+                                  sfn.JsonPath.string_at(_error("Cause")))))
     renamed.next(fail)
     return (sfn.Choice(scope, "Step Functions error?")
-            .when(sfn.Condition.string_matches("$.error.Error", "States.*"), renamed)
+            .when(sfn.Condition.string_matches(_error("Error"), "States.*"), renamed)
             .otherwise(fail))
 
 
 def _send_task_failure(scope: Construct, job_arn: str) -> sfn.IChainable:
     fail = tasks.CallAwsService(
         scope, "Fail the job", service="sfn", action="sendTaskFailure",
-        parameters={"TaskToken": sfn.JsonPath.string_at("$.token"),
-                    "Error": sfn.JsonPath.string_at("$.error.Error"),
-                    "Cause": sfn.JsonPath.string_at("$.error.Cause")},
+        parameters={"TaskToken": sfn.JsonPath.string_at(path(PollerState, "token")),
+                    "Error": sfn.JsonPath.string_at(_error("Error")),
+                    "Cause": sfn.JsonPath.string_at(_error("Cause"))},
         iam_resources=[job_arn], iam_action="states:SendTaskFailure", result_path=sfn.JsonPath.DISCARD,
     )
     _retry_briefly(fail, SFN_TRANSIENT_ERRORS)
@@ -230,8 +237,8 @@ def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
         scope, "Hand over to a fresh poller", service="sfn", action="startExecution",
         parameters={"StateMachineArn": poller_arn,
                     # Job ids have no dots: `<job>.<polls so far>` names no other job's poller.
-                    "Name": sfn.JsonPath.format("{}.{}", sfn.JsonPath.string_at("$.job_id"),
-                                                sfn.JsonPath.string_at("$.poll.count")),
+                    "Name": sfn.JsonPath.format("{}.{}", sfn.JsonPath.string_at(path(PollerState, "job_id")),
+                                                sfn.JsonPath.string_at(_poll("count"))),
                     "Input": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$"))},
         iam_resources=[poller_arn], iam_action="states:StartExecution", result_path=sfn.JsonPath.DISCARD,
     )
@@ -242,11 +249,8 @@ def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
 def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaInvoke:
     finalize = tasks.LambdaInvoke(
         scope, "Finalize", lambda_function=finalize_fn,
-        payload=sfn.TaskInput.from_object({
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-        }),
-        payload_response_only=True, result_path="$.outcome",
+        payload=sfn.TaskInput.from_object(fields(FinalizeInput, **_ids(JobState))),
+        payload_response_only=True, result_path=path(JobState, "outcome"),
         task_timeout=sfn.Timeout.duration(Duration.minutes(15)),
     )
     finalize.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(5), max_attempts=6, backoff_rate=2,
@@ -257,17 +261,30 @@ def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaI
 def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChainable:
     record = tasks.LambdaInvoke(
         scope, "Record failure", lambda_function=record_fn,
-        payload=sfn.TaskInput.from_object({
-            "job_id": sfn.JsonPath.string_at("$.job_id"),
-            "task_id": sfn.JsonPath.string_at("$.task_id"),
-            "error": sfn.JsonPath.object_at("$.error"),
-        }),
+        payload=sfn.TaskInput.from_object(fields(
+            RecordFailureInput, **_ids(JobState), error=sfn.JsonPath.object_at(path(JobState, "error")))),
         result_path=sfn.JsonPath.DISCARD, task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
     )
     record.add_retry(errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2)
-    return record.next(sfn.Fail(scope, "Job failed", error_path="$.error.Error", cause_path="$.error.Cause"))
+    return record.next(sfn.Fail(scope, "Job failed", error_path=path(JobState, "error", "Error"),
+                                cause_path=path(JobState, "error", "Cause")))
 
 
 def _retry_briefly(task: sfn.TaskStateBase, errors: list[str]) -> None:
     task.add_retry(errors=errors, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2,
                    jitter_strategy=sfn.JitterType.FULL)
+
+
+def _ids(state: type[BaseModel]) -> dict[str, str]:
+    """The job and vendor task ids, which every function's payload carries, from the state's own fields."""
+    return {name: sfn.JsonPath.string_at(path(state, name)) for name in ("job_id", "task_id")}
+
+
+def _poll(name: str) -> str:
+    """$.poll.<name> of the poller: check_status's answer (PollState)."""
+    return path(PollerState, "poll", name)
+
+
+def _error(name: str) -> str:
+    """$.error.<name> of the poller: the error it hands to the job (StateError)."""
+    return path(PollerState, "error", name)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from faceswap import layout
 from faceswap_cli.waiting import wait_ended_by, wait_signal
 from local.media import make_face_image, make_video
 from local.pipeline import TERMINAL, LocalPipeline
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(started, f"Wait states are time-scaled x{args.time_scale:g} locally (a 5 s poll takes "
                       f"{5 * args.time_scale:g} s)")
         job_id = pipeline.submit(args.name, Path(video), Path(face))
-        _say(started, f"uploaded videos/{Path(video).name}, faces/{Path(face).name}, jobs/{args.name}.json")
+        _say(started, f"uploaded {layout.VIDEOS_PREFIX}{Path(video).name}, {layout.FACES_PREFIX}{Path(face).name}, "
+                      f"{layout.manifest_key(args.name)}")
         status = _follow(pipeline, job_id, started, args.timeout)
         return _report(pipeline, job_id, status, started)
 

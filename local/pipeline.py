@@ -7,15 +7,16 @@ Used by `make demo`, the end-to-end tests and `faceswap --local`.
 from __future__ import annotations
 
 import json
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from faceswap import layout
 from faceswap_cli.waiting import wait_ended_by, wait_signal
 from local.aws.stack import LocalStack
 from local.emulator import Emulator, EmulatorConfig
+from local.eventually import eventually
 
 STACK_NAME = "FaceSwap"
 # Wait states run 20x faster than on AWS (a 5 s polling_interval takes 0.25 s); the README lists this.
@@ -105,35 +106,37 @@ class LocalPipeline:
     def submit(self, name: str, video: Path, face: Path, run: int | None = None) -> str:
         """Upload the video and the face, then the manifest that starts the job. Returns the job id."""
         s3 = self.client("s3")
-        video_key, face_key = f"videos/{video.name}", f"faces/{face.name}"
+        video_key, face_key = f"{layout.VIDEOS_PREFIX}{video.name}", f"{layout.FACES_PREFIX}{face.name}"
         s3.upload_file(str(video), self.bucket, video_key)
         s3.upload_file(str(face), self.bucket, face_key)
         manifest: dict[str, Any] = {"video": video_key, "face": face_key}
         if run is not None:
             manifest["run"] = run
-        s3.put_object(Bucket=self.bucket, Key=f"jobs/{name}.json", Body=json.dumps(manifest).encode())
-        return name if run in (None, 1) else f"{name}--run{run}"
+        s3.put_object(Bucket=self.bucket, Key=layout.manifest_key(name), Body=json.dumps(manifest).encode())
+        return layout.job_id(name, run or 1)
 
     def execution_arn(self, job_id: str) -> str:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
 
     def wait_for_job(self, job_id: str, timeout: float = 120.0) -> JobView:
         """Until the execution ends, or, for jobs rejected before an execution, until error.json appears."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ended() -> JobView | None:
             view = self.view(job_id)
-            if view.execution_status in TERMINAL or (view.execution_status == "NONE" and view.error):
-                return view
-            time.sleep(0.1)
-        raise TimeoutError(f"job {job_id} did not finish within {timeout} s: {self.view(job_id)}")
+            rejected = view.execution_status == "NONE" and view.error is not None  # before an execution started
+            return view if view.execution_status in TERMINAL or rejected else None
+
+        try:
+            return eventually(ended, timeout, what=f"job {job_id} to finish")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: {self.view(job_id)}") from exc
 
     def view(self, job_id: str) -> JobView:
         # Read in the reverse order of writing: the execution ends after its files are written, and error.json
         # is written after status.json, so whatever this sees is complete.
         execution_status = self.execution_status(job_id)
-        error = self.read_json(f"results/{job_id}/error.json")
-        status = self.read_json(f"results/{job_id}/status.json")
-        output_key = f"results/{job_id}/output.mp4"
+        error = self.read_json(layout.result_key(job_id, layout.ERROR_NAME))
+        status = self.read_json(layout.result_key(job_id, layout.STATUS_NAME))
+        output_key = layout.result_key(job_id, layout.OUTPUT_NAME)
         return JobView(job_id, execution_status, status, error, output_key if self.exists(output_key) else None)
 
     def execution_status(self, job_id: str) -> str:
@@ -195,7 +198,7 @@ class LocalPipeline:
         return path
 
     def job_record(self, job_id: str) -> dict[str, Any] | None:
-        table = self.client("dynamodb")
-        item = table.get_item(TableName=self.stack.outputs["JobsTableName"], Key={"pk": {"S": f"JOB#{job_id}"}},
-                              ConsistentRead=True).get("Item")
+        key = {layout.PARTITION_KEY: {"S": layout.job_key(job_id)}}
+        item = self.client("dynamodb").get_item(TableName=self.stack.outputs["JobsTableName"], Key=key,
+                                                ConsistentRead=True).get("Item")
         return item

@@ -1,5 +1,6 @@
-"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests; every
-local stack of the session records its AWS calls into one log (`aws_call_log`), which the IAM proof reads last."""
+"""Session-wide fixtures: the CDK app is synthesized once and shared by the template and end-to-end tests; the test
+media are made once (tests/media.py); every local stack of the session records its AWS calls into one log
+(`aws_call_log`), which the IAM proof reads last."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra.app import STACK_NAME, build_app
+from tests.media import Media
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,12 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     stack = app.node.find_child(STACK_NAME)
     assert isinstance(stack, cdk.Stack)
     yield Synthesized(app, stack, outdir)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
+    """Every kind of test media, each encoded once per session on first use (tests/emulator has its own)."""
+    return Media(tmp_path_factory.mktemp("media"))
 
 
 # Small limits so that the failure paths (poll limit, webhook wait, run timeout) are reachable in a test run;

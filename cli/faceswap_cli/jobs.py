@@ -16,6 +16,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from faceswap import layout
+from faceswap.layout import ERROR_NAME, FAILED, OUTPUT_NAME, PARTITION_KEY, STARTING, STATUS_NAME, SUCCEEDED, job_key
 from faceswap.media import billable_units
 from faceswap_cli.errors import BadInput, CliError, JobNotFound
 from faceswap_cli.inputs import check_inputs, job_name, upload_name
@@ -26,7 +28,6 @@ TRANSFER = TransferConfig(multipart_threshold=16 * 1024 * 1024, multipart_chunks
                           max_concurrency=8)
 CONTENT_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".jpg": "image/jpeg",
                  ".jpeg": "image/jpeg", ".png": "image/png"}
-OUTPUT, STATUS, ERROR = "output.mp4", "status.json", "error.json"
 MAX_RUN = 9999  # faceswap.jobs.JobManifest.run
 
 
@@ -66,7 +67,7 @@ class JobStatus:
 
     @property
     def failed(self) -> bool:
-        return self.state in ("FAILED", "TIMED_OUT", "ABORTED")
+        return self.state in (FAILED, "TIMED_OUT", "ABORTED")
 
 
 def submit_job(clients: Clients, stack: StackInfo, video: Path, face: Path, *, name: str | None = None,
@@ -77,7 +78,7 @@ def submit_job(clients: Clients, stack: StackInfo, video: Path, face: Path, *, n
     run_number = run or 1
     if not 1 <= run_number <= MAX_RUN:
         raise BadInput(f"--run {run_number} is out of range.", f"Use a run number from 1 to {MAX_RUN}.")
-    job_id = job if run_number == 1 else f"{job}--run{run_number}"
+    job_id = layout.job_id(job, run_number)
     _refuse_existing(clients, stack, job_id, job, run_number)
     video_key = f"{stack.videos_prefix}{job_id}/{upload_name(checked.video)}"
     face_key = f"{stack.faces_prefix}{job_id}/{upload_name(checked.face)}"
@@ -86,7 +87,7 @@ def submit_job(clients: Clients, stack: StackInfo, video: Path, face: Path, *, n
     manifest: dict[str, Any] = {"video": video_key, "face": face_key}
     if run_number != 1:
         manifest["run"] = run_number
-    manifest_key = f"{stack.jobs_prefix}{job}.json"
+    manifest_key = stack.manifest_key(job)
     clients.s3.put_object(Bucket=stack.bucket, Key=manifest_key, Body=json.dumps(manifest).encode(),
                           ContentType="application/json")
     seconds = checked.video_info.duration_seconds
@@ -117,7 +118,7 @@ def _existing_state(clients: Clients, stack: StackInfo, job_id: str) -> str | No
     record = read_record(clients, stack, job_id)
     if record:
         return str(record.get("state", "exists"))
-    for name in (STATUS, ERROR):
+    for name in (STATUS_NAME, ERROR_NAME):
         doc = read_json(clients, stack, stack.result_key(job_id, name))
         if doc:
             return str(doc.get("state", "exists"))
@@ -127,7 +128,7 @@ def _existing_state(clients: Clients, stack: StackInfo, job_id: str) -> str | No
 def _pending_manifest(clients: Clients, stack: StackInfo, name: str, run: int) -> str | None:
     """The same manifest uploaded a moment ago, before the start function has recorded anything."""
     try:
-        manifest = read_json(clients, stack, f"{stack.jobs_prefix}{name}.json")
+        manifest = read_json(clients, stack, stack.manifest_key(name))
         same_run = manifest is not None and int(manifest.get("run", 1)) == run
     except (ValueError, TypeError):  # not our manifest: the pipeline will say so in error.json
         return None
@@ -137,13 +138,13 @@ def _pending_manifest(clients: Clients, stack: StackInfo, name: str, run: int) -
 # --- reading ------------------------------------------------------------------------------------------------
 def job_status(clients: Clients, stack: StackInfo, job_id: str) -> JobStatus:
     record = read_record(clients, stack, job_id)
-    status_doc = read_json(clients, stack, stack.result_key(job_id, STATUS))
-    error_doc = read_json(clients, stack, stack.result_key(job_id, ERROR))
+    status_doc = read_json(clients, stack, stack.result_key(job_id, STATUS_NAME))
+    error_doc = read_json(clients, stack, stack.result_key(job_id, ERROR_NAME))
     execution = execution_status(clients, stack, job_id)
     if not (record or status_doc or error_doc) and execution == "NONE":
         raise JobNotFound(f"There is no job {job_id} in the bucket {stack.bucket}.",
                           "Run `faceswap list` to see the job ids (re-runs are named NAME--runN).")
-    output_key = stack.result_key(job_id, OUTPUT)
+    output_key = stack.result_key(job_id, OUTPUT_NAME)
     has_output = object_exists(clients, stack, output_key)
     state = _state(record, status_doc, error_doc, execution, has_output)
     return JobStatus(job_id, state, execution, record, status_doc, error_doc, output_key if has_output else None)
@@ -152,15 +153,15 @@ def job_status(clients: Clients, stack: StackInfo, job_id: str) -> JobStatus:
 def _state(record: dict[str, Any] | None, status_doc: dict[str, Any] | None, error_doc: dict[str, Any] | None,
            execution: str, has_output: bool) -> str:
     recorded = str((record or {}).get("state") or (status_doc or {}).get("state") or "")
-    if error_doc or recorded == "FAILED":
-        return "FAILED"
-    if has_output and recorded == "SUCCEEDED":
-        return "SUCCEEDED"
+    if error_doc or recorded == FAILED:
+        return FAILED
+    if has_output and recorded == SUCCEEDED:
+        return SUCCEEDED
     if execution == "RUNNING":
         return "RUNNING"
     if execution in ("FAILED", "TIMED_OUT", "ABORTED"):
         return execution
-    return recorded or "STARTING"
+    return recorded or STARTING
 
 
 def execution_status(clients: Clients, stack: StackInfo, job_id: str) -> str:
@@ -173,7 +174,7 @@ def execution_status(clients: Clients, stack: StackInfo, job_id: str) -> str:
 def read_record(clients: Clients, stack: StackInfo, job_id: str) -> dict[str, Any] | None:
     if not stack.jobs_table:
         return None
-    item = clients.dynamodb.get_item(TableName=stack.jobs_table, Key={"pk": {"S": f"JOB#{job_id}"}},
+    item = clients.dynamodb.get_item(TableName=stack.jobs_table, Key={PARTITION_KEY: {"S": job_key(job_id)}},
                                      ConsistentRead=True).get("Item")
     return plain_item(item) if item else None
 

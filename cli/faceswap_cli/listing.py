@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from faceswap_cli.jobs import STATUS, plain_item, read_json
+from faceswap.layout import JOB_KEY_PREFIX, PARTITION_KEY, STATUS_NAME
+from faceswap_cli.jobs import plain_item, read_json
 from faceswap_cli.stack import Clients, StackInfo
 
 
@@ -28,7 +29,7 @@ def list_jobs(clients: Clients, stack: StackInfo, limit: int = 20) -> list[JobSu
     summaries = {s.job_id: s for s in _from_table(clients, stack)}
     for job_id in _result_folders(clients, stack):
         if job_id not in summaries:
-            doc = read_json(clients, stack, stack.result_key(job_id, STATUS)) or {}
+            doc = read_json(clients, stack, stack.result_key(job_id, STATUS_NAME)) or {}
             summaries[job_id] = JobSummary(job_id, str(doc.get("state", "?")), str(doc.get("written_at", "")),
                                            None, None, None, doc.get("error"))
     ordered = sorted(summaries.values(), key=lambda s: s.created_at, reverse=True)
@@ -39,8 +40,8 @@ def _from_table(clients: Clients, stack: StackInfo) -> Iterator[JobSummary]:
     if not stack.jobs_table:
         return
     paginator = clients.dynamodb.get_paginator("scan")
-    pages = paginator.paginate(TableName=stack.jobs_table, FilterExpression="begins_with(pk, :job)",
-                               ExpressionAttributeValues={":job": {"S": "JOB#"}})
+    pages = paginator.paginate(TableName=stack.jobs_table, FilterExpression=f"begins_with({PARTITION_KEY}, :job)",
+                               ExpressionAttributeValues={":job": {"S": JOB_KEY_PREFIX}})
     for page in pages:
         for item in page.get("Items", []):
             yield _summary(plain_item(item))
@@ -50,7 +51,7 @@ def _summary(record: dict[str, Any]) -> JobSummary:
     error = record.get("error")
     seconds = record.get("duration_seconds")
     return JobSummary(
-        job_id=str(record.get("job_id", str(record["pk"]).removeprefix("JOB#"))),
+        job_id=str(record.get("job_id", str(record[PARTITION_KEY]).removeprefix(JOB_KEY_PREFIX))),
         state=str(record.get("state", "?")), created_at=str(record.get("created_at", "")),
         elapsed_seconds=_elapsed(record.get("created_at"), record.get("finished_at")),
         video_seconds=float(seconds) if seconds not in (None, "") else None,

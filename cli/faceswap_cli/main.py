@@ -18,6 +18,7 @@ from typing import TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from faceswap import layout
 from faceswap_cli.display import TransferBar, WaitDisplay, fmt_seconds, table
 from faceswap_cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, JobNotFound, explain_aws_error
 from faceswap_cli.inputs import check_inputs
@@ -95,7 +96,7 @@ def cmd_wait(args: argparse.Namespace, stack: StackInfo, clients: Clients, out: 
     try:  # a clear "no such job" instead of waiting for one that never comes
         job_status(clients, stack, args.job)
     except JobNotFound:
-        manifest = f"{stack.jobs_prefix}{args.job.split('--run')[0]}.json"
+        manifest = stack.manifest_key(layout.job_name(args.job))
         if not object_exists(clients, stack, manifest):  # else: submitted a moment ago, not started yet
             raise
     return _wait_and_fetch(args, stack, clients, args.job, out, err)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from faceswap import layout
 from faceswap_cli.errors import NoStack
 
 if TYPE_CHECKING:
@@ -48,10 +49,10 @@ class StackInfo:
     endpoint_url: str | None = None
     emulator_url: str | None = None
     # The pipeline's bucket layout (cdk.json faceswap:*_prefix); the defaults unless you changed them.
-    videos_prefix: str = "videos/"
-    faces_prefix: str = "faces/"
-    jobs_prefix: str = "jobs/"
-    results_prefix: str = "results/"
+    videos_prefix: str = layout.VIDEOS_PREFIX
+    faces_prefix: str = layout.FACES_PREFIX
+    jobs_prefix: str = layout.JOBS_PREFIX
+    results_prefix: str = layout.RESULTS_PREFIX
 
     @property
     def is_local(self) -> bool:
@@ -62,7 +63,10 @@ class StackInfo:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{job_id}"
 
     def result_key(self, job_id: str, name: str) -> str:
-        return f"{self.results_prefix}{job_id}/{name}"
+        return layout.result_key(job_id, name, self.results_prefix)
+
+    def manifest_key(self, name: str) -> str:
+        return layout.manifest_key(name, self.jobs_prefix)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

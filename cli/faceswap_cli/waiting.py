@@ -15,8 +15,9 @@ from typing import Any
 
 import boto3
 
+from faceswap.layout import ERROR_NAME, OUTPUT_NAME, STATUS_NAME
 from faceswap_cli.errors import JobTimeout
-from faceswap_cli.jobs import ERROR, OUTPUT, STATUS, execution_status, object_exists, read_json, read_record
+from faceswap_cli.jobs import execution_status, object_exists, read_json, read_record
 from faceswap_cli.stack import Clients, StackInfo, clients_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -127,7 +128,7 @@ def wait_for_result(target: Clients | boto3.Session | None, stack: StackInfo, jo
     while time.monotonic() - started < timeout:
         status = execution_status(clients, stack, job_id)
         if status == "NONE":
-            rejected = read_json(clients, stack, stack.result_key(job_id, ERROR))
+            rejected = read_json(clients, stack, stack.result_key(job_id, ERROR_NAME))
             if rejected:
                 report("REJECTED")
                 return JobResult(job_id, "NONE", None, rejected, None, time.monotonic() - started)
@@ -147,12 +148,12 @@ def wait_for_result(target: Clients | boto3.Session | None, stack: StackInfo, jo
 
 def _final(clients: Clients, stack: StackInfo, job_id: str, status: str, started: float,
            history: _History) -> JobResult:
-    output_key = stack.result_key(job_id, OUTPUT)
-    error = read_json(clients, stack, stack.result_key(job_id, ERROR))
+    output_key = stack.result_key(job_id, OUTPUT_NAME)
+    error = read_json(clients, stack, stack.result_key(job_id, ERROR_NAME))
     if status != "SUCCEEDED" and error is None:
         error = _await_error_report(clients, stack, job_id, status)
     has_output = status == "SUCCEEDED" and object_exists(clients, stack, output_key)
-    return JobResult(job_id, status, read_json(clients, stack, stack.result_key(job_id, STATUS)), error,
+    return JobResult(job_id, status, read_json(clients, stack, stack.result_key(job_id, STATUS_NAME)), error,
                      output_key if has_output else None, time.monotonic() - started, history.polls,
                      history.webhook_received, history.ended_by)
 
@@ -160,7 +161,7 @@ def _final(clients: Clients, stack: StackInfo, job_id: str, status: str, started
 def _await_error_report(clients: Clients, stack: StackInfo, job_id: str, status: str) -> dict[str, Any]:
     deadline = time.monotonic() + ERROR_REPORT_GRACE_SECONDS
     while time.monotonic() < deadline:
-        error = read_json(clients, stack, stack.result_key(job_id, ERROR))
+        error = read_json(clients, stack, stack.result_key(job_id, ERROR_NAME))
         if error:
             return error
         time.sleep(0.5)

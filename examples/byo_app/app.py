@@ -23,14 +23,15 @@ class MediaStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.faceswap = FaceSwapPipeline(self, "FaceSwap", PipelineConfig(max_polls=360, results_retention_days=7))
+        config = PipelineConfig(max_polls=360, results_retention_days=7)
+        self.faceswap = FaceSwapPipeline(self, "FaceSwap", config)
 
         # Your backend may submit jobs (videos/, faces/, jobs/) and read the results, nothing else.
         backend = iam.Role(self, "BackendRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
         bucket = self.faceswap.storage.bucket
-        for prefix in ("videos/*", "faces/*", "jobs/*"):
-            bucket.grant_put(backend, prefix)
-        bucket.grant_read(backend, "results/*")
+        for prefix in (config.videos_prefix, config.faces_prefix, config.jobs_prefix):
+            bucket.grant_put(backend, f"{prefix}*")
+        bucket.grant_read(backend, f"{config.results_prefix}*")
 
         # Outputs ending in the names FaceSwapStack uses, so that `faceswap --stack MyMediaApp` works.
         p = self.faceswap

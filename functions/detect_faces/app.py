@@ -18,9 +18,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from face_detection import HaarFaceDetector, check_faces
-from face_detection.download import download_to, read_photo
-from face_detection.request import DetectionRequest
+from detect_faces.check import check_faces
+from detect_faces.download import download_to, read_photo
+from detect_faces.haar import HaarFaceDetector
+from detect_faces.request import DetectionRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from faceswap import wiring
 from faceswap.errors import ErrorReport
+from faceswap.events import ExecutionStatusChange
 
 logger = Logger()
 tracer = Tracer()
@@ -24,24 +24,14 @@ _WHY = {
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+@event_parser(model=ExecutionStatusChange)
+def lambda_handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, Any]:
     detail = event.detail
-    job_id, status = str(detail.get("name", "")), str(detail.get("status", ""))
-    logger.append_keys(job_id=job_id, task_id=_task_id(detail.get("input")))
-    code, message, fix = _WHY.get(status, ("execution_failed", "", ""))
-    if status in _WHY:
-        report = ErrorReport(f"Execution{status.title().replace('_', '')}", code, message, fix)
+    logger.append_keys(job_id=detail.name, task_id=detail.task_id())
+    if detail.status in _WHY:
+        code, message, fix = _WHY[detail.status]
+        report = ErrorReport(f"Execution{detail.status.title().replace('_', '')}", code, message, fix)
     else:
-        report = ErrorReport.from_state_machine_error(str(detail.get("error") or status), detail.get("cause"))
-    recorded = wiring.finisher().record_failure(job_id, report)
-    return {"recorded": recorded, "status": status}
-
-
-def _task_id(execution_input: object) -> str | None:
-    """The execution's input (job_id, task_id, poll) rides along in the event: the task id for the log lines."""
-    try:
-        task_id = json.loads(str(execution_input or "{}")).get("task_id")
-    except (ValueError, AttributeError):
-        return None
-    return str(task_id) if task_id else None
+        report = ErrorReport.from_state_machine_error(detail.error or detail.status, detail.cause)
+    recorded = wiring.finisher().record_failure(detail.name, report)
+    return {"recorded": recorded, "status": detail.status}

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from faceswap_cli.main import main
-from local.media import make_face_image, make_no_face_image, make_video
 from local.pipeline import LocalPipeline
 from local.serve import write_state_file
 from tests.conftest import Synthesized
@@ -28,14 +27,6 @@ class CliRun:
 
 
 @dataclass(frozen=True)
-class Inputs:
-    clip: Path
-    face: Path
-    no_face: Path
-    root: Path
-
-
-@dataclass(frozen=True)
 class LocalCli:
     pipeline: LocalPipeline
     state_file: Path
@@ -45,13 +36,6 @@ class LocalCli:
         out, err = io.StringIO(), io.StringIO()
         code = main(["--local", "--state-file", str(self.state_file), *map(str, args)], stdout=out, stderr=err)
         return CliRun(code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture(scope="package")
-def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
-    root = tmp_path_factory.mktemp("cli-media")
-    return Inputs(clip=make_video(root / "clip.mp4", seconds=2), face=make_face_image(root / "face.png"),
-                  no_face=make_no_face_image(root / "no-face.png"), root=root)
 
 
 @pytest.fixture(scope="package")

@@ -8,17 +8,17 @@ from pathlib import Path
 from faceswap_cli import Clients, check_inputs, load_local_stack, submit_job, wait_for_result
 from faceswap_cli.jobs import upload_file
 from faceswap_cli.stack import StackInfo
-from local.media import make_video
-from tests.cli.conftest import Inputs, LocalCli
+from tests.cli.conftest import LocalCli
+from tests.media import Media
 
 
 def _stack(cli: LocalCli) -> StackInfo:
     return load_local_stack(cli.state_file)
 
 
-def test_submit_wait_downloads_the_swapped_video(cli: LocalCli, inputs: Inputs, tmp_path: Path) -> None:
+def test_submit_wait_downloads_the_swapped_video(cli: LocalCli, media: Media, tmp_path: Path) -> None:
     out = tmp_path / "swapped.mp4"
-    run = cli("submit", inputs.clip, inputs.face, "--name", "cli-wait", "--wait", "-o", out)
+    run = cli("submit", media.clip, media.face, "--name", "cli-wait", "--wait", "-o", out)
 
     assert run.code == 0, run.err
     assert run.out.strip() == str(out)
@@ -28,8 +28,8 @@ def test_submit_wait_downloads_the_swapped_video(cli: LocalCli, inputs: Inputs, 
     assert "1 vendor unit(s) charged" in run.err
 
 
-def test_status_list_and_result_after_a_job(cli: LocalCli, inputs: Inputs, tmp_path: Path) -> None:
-    submitted = cli("submit", inputs.clip, inputs.face, "--name", "cli-status")
+def test_status_list_and_result_after_a_job(cli: LocalCli, media: Media, tmp_path: Path) -> None:
+    submitted = cli("submit", media.clip, media.face, "--name", "cli-status")
     assert submitted.code == 0, submitted.err
     assert submitted.out.strip() == "cli-status"
     assert "faceswap --local wait cli-status" in submitted.err
@@ -49,10 +49,10 @@ def test_status_list_and_result_after_a_job(cli: LocalCli, inputs: Inputs, tmp_p
     assert result.code == 0 and (tmp_path / "r.mp4").stat().st_size > 0
 
 
-def test_the_python_api_submits_and_waits(cli: LocalCli, inputs: Inputs) -> None:
+def test_the_python_api_submits_and_waits(cli: LocalCli, media: Media) -> None:
     stack = _stack(cli)
     clients = Clients.for_stack(stack)
-    job = submit_job(clients, stack, inputs.clip, inputs.face, name="api-job", run=2)
+    job = submit_job(clients, stack, media.clip, media.face, name="api-job", run=2)
     seen: list[str] = []
     result = wait_for_result(clients, stack, job.job_id, timeout=60, poll_interval=0.1,
                              on_progress=lambda p: seen.append(p.phase))
@@ -63,8 +63,8 @@ def test_the_python_api_submits_and_waits(cli: LocalCli, inputs: Inputs) -> None
     assert seen[-1] == "SUCCEEDED" and "running" in seen
 
 
-def test_a_failed_job_prints_the_reason_and_the_fix(cli: LocalCli, inputs: Inputs) -> None:
-    run = cli("submit", inputs.clip, inputs.no_face, "--name", "cli-no-face", "--wait")
+def test_a_failed_job_prints_the_reason_and_the_fix(cli: LocalCli, media: Media) -> None:
+    run = cli("submit", media.clip, media.no_face_image, "--name", "cli-no-face", "--wait")
 
     assert run.code == 1
     report = cli.pipeline.read_json("results/cli-no-face/error.json")
@@ -74,34 +74,34 @@ def test_a_failed_job_prints_the_reason_and_the_fix(cli: LocalCli, inputs: Input
     assert cli("status", "cli-no-face").code == 1
 
 
-def test_bad_files_are_explained_before_anything_is_uploaded(cli: LocalCli, inputs: Inputs) -> None:
-    text = inputs.root / "notes.txt"
+def test_bad_files_are_explained_before_anything_is_uploaded(cli: LocalCli, media: Media, tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
     text.write_text("not a video")
-    too_fast = make_video(inputs.root / "fast.mp4", seconds=1, fps=60, size=(160, 120))
+    too_fast = media.video(seconds=1, fps=60, size=(160, 90))
     before = cli.pipeline.client("s3").list_objects_v2(Bucket=cli.pipeline.bucket).get("KeyCount", 0)
 
-    as_text = cli("submit", text, inputs.face)
+    as_text = cli("submit", text, media.face)
     assert as_text.code == 2
     assert "notes.txt is not a video the pipeline accepts" in as_text.err and ".mp4, .mov" in as_text.err
-    over_limit = cli("submit", too_fast, inputs.face)
+    over_limit = cli("submit", too_fast, media.face)
     assert over_limit.code == 2 and "fps" in over_limit.err
-    face_as_video = cli("submit", inputs.clip, inputs.clip)
+    face_as_video = cli("submit", media.clip, media.clip)
     assert face_as_video.code == 2 and "JPEG or PNG" in face_as_video.err
     assert "Traceback" not in as_text.err + over_limit.err + face_as_video.err
     after = cli.pipeline.client("s3").list_objects_v2(Bucket=cli.pipeline.bucket).get("KeyCount", 0)
     assert after == before
 
 
-def test_mistakes_read_as_sentences_with_the_fix(cli: LocalCli, inputs: Inputs, tmp_path: Path) -> None:
+def test_mistakes_read_as_sentences_with_the_fix(cli: LocalCli, media: Media, tmp_path: Path) -> None:
     unknown = cli("status", "no-such-job")
     assert unknown.code == 4 and "There is no job no-such-job" in unknown.err and "faceswap list" in unknown.err
 
-    first = cli("submit", inputs.clip, inputs.face, "--name", "cli-twice")
+    first = cli("submit", media.clip, media.face, "--name", "cli-twice")
     assert first.code == 0
-    again = cli("submit", inputs.clip, inputs.face, "--name", "cli-twice")
+    again = cli("submit", media.clip, media.face, "--name", "cli-twice")
     assert again.code == 2 and "already exists" in again.err and "--run 2" in again.err
 
-    bad_name = cli("submit", inputs.clip, inputs.face, "--name", "no spaces")
+    bad_name = cli("submit", media.clip, media.face, "--name", "no spaces")
     assert bad_name.code == 2 and "not allowed" in bad_name.err
 
 
@@ -133,15 +133,15 @@ class _Recorder:
         pass
 
 
-def test_large_videos_go_up_in_parallel_parts_with_progress(cli: LocalCli, inputs: Inputs) -> None:
-    big = inputs.root / "big.mp4"
+def test_large_videos_go_up_in_parallel_parts_with_progress(cli: LocalCli, media: Media, tmp_path: Path) -> None:
+    big = tmp_path / "big.mp4"
     padding = 20_000_000  # a trailing top-level 'free' box: still a valid MP4, now over the multipart threshold
     with big.open("wb") as out:
-        out.write(inputs.clip.read_bytes() + padding.to_bytes(4, "big") + b"free")
+        out.write(media.clip.read_bytes() + padding.to_bytes(4, "big") + b"free")
         out.truncate(big.stat().st_size + padding - 8)
     stack = _stack(cli)
     clients = Clients.for_stack(stack)
-    check_inputs(big, inputs.face)  # the local checks accept it
+    check_inputs(big, media.face)  # the local checks accept it
     watcher = _Recorder()
 
     upload_file(clients, stack, big, "videos/big-upload/big.mp4", watcher)

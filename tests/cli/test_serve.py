@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from faceswap_cli.main import main
+from local.eventually import eventually
 from tests.conftest import Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,9 +25,8 @@ def test_local_up_serves_the_cli_until_interrupted(synthesized: Synthesized, tmp
          "--moto-port", "0", "--emulator-port", "0", "--api-port", "0", "--state-file", str(state_file)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while not state_file.exists() and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        # Until the state file is written, or the server has exited (its output then says why).
+        eventually(lambda: state_file.exists() or server.poll() is not None, 90, interval=0.2, what="the state file")
         assert state_file.exists(), server.stdout.read() if server.poll() is not None and server.stdout else ""
         assert json.loads(state_file.read_text())["pid"] == server.pid
 

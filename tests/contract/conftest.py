@@ -1,5 +1,6 @@
-"""Fixtures for the YouCam client contract tests: a local vendor emulator over real HTTP on 127.0.0.1,
-small generated media, and client settings with tiny back-offs so that retries cost milliseconds."""
+"""Fixtures for the YouCam client contract tests: a local vendor emulator over real HTTP on 127.0.0.1, small
+generated media (from the session's `media`), and client settings with tiny back-offs so that retries cost
+milliseconds."""
 
 from __future__ import annotations
 
@@ -14,24 +15,24 @@ from faceswap.config import VendorSettings
 from faceswap.youcam import TaskStatus, YouCamClient
 from local.emulator import Emulator, EmulatorConfig
 from local.eventually import eventually
-from local.media import make_face_image, make_video
+from tests.media import Media
 
 API_KEY = "contract-test-key"
 MAX_RETRIES = 3
 
 
 @dataclass(frozen=True)
-class Media:
+class Inputs:
+    """A task's inputs for the client: a short video (and its length) and a face photo, in one folder."""
+
     video: Path
     image: Path
     seconds: int
 
 
 @pytest.fixture(scope="session")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
-    folder = tmp_path_factory.mktemp("youcam-media")
-    video = make_video(folder / "clip.mp4", seconds=2.0, fps=15.0, size=(320, 180))
-    return Media(video=video, image=make_face_image(folder / "face.jpg"), seconds=2)
+def inputs(media: Media) -> Inputs:
+    return Inputs(video=media.video(seconds=2, fps=15, size=(320, 180)), image=media.image(suffix=".jpg"), seconds=2)
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +70,14 @@ def client(emulator: Emulator) -> Iterator[YouCamClient]:
     youcam.close()
 
 
-def upload_media(client: YouCamClient, media: Media) -> tuple[str, str]:
+def upload_media(client: YouCamClient, inputs: Inputs) -> tuple[str, str]:
     """Upload the clip and the face photo; returns (video file_id, image file_id)."""
-    with media.video.open("rb") as video:
-        video_id = client.upload(video, size=media.video.stat().st_size, content_type="video/mp4", file_name="clip.mp4")
-    with media.image.open("rb") as image:
+    with inputs.video.open("rb") as video:
+        video_id = client.upload(video, size=inputs.video.stat().st_size, content_type="video/mp4",
+                                 file_name="clip.mp4")
+    with inputs.image.open("rb") as image:
         image_id = client.upload(
-            image, size=media.image.stat().st_size, content_type="image/jpeg", file_name="face.jpg"
+            image, size=inputs.image.stat().st_size, content_type="image/jpeg", file_name="face.jpg"
         )
     return video_id, image_id
 
@@ -85,7 +87,7 @@ def poll_until_final(client: YouCamClient, task_id: str, timeout: float = 60.0) 
         status = client.get_task(task_id)
         return status if status.is_final else None
 
-    return eventually(final, timeout, what=f"task {task_id} final")
+    return eventually(final, timeout, what=f"task {task_id} to end")
 
 
 def requests_to(emulator: Emulator, route: str) -> dict[str, int]:

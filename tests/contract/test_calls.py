@@ -18,7 +18,7 @@ from tests.contract.conftest import (
     FILE_ROUTE,
     PUT_ROUTE,
     RESULT_ROUTE,
-    Media,
+    Inputs,
     fast_settings,
     poll_until_final,
     requests_to,
@@ -27,9 +27,9 @@ from tests.contract.conftest import (
 
 
 def test_upload_registers_each_file_and_streams_its_bytes(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
-    video_id, image_id = upload_media(client, media)
+    video_id, image_id = upload_media(client, inputs)
 
     assert video_id and image_id and video_id != image_id
     stats = emulator.stats()
@@ -39,12 +39,12 @@ def test_upload_registers_each_file_and_streams_its_bytes(
 
 
 def test_a_task_by_file_ids_runs_to_success_and_its_result_streams(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
     credit_before = client.credit_balance()
-    video_id, image_id = upload_media(client, media)
+    video_id, image_id = upload_media(client, inputs)
 
-    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     assert isinstance(created, CreatedTask) and created.polling_interval_seconds is None
     status = poll_until_final(client, created.task_id)
 
@@ -69,9 +69,9 @@ def test_a_task_by_file_ids_runs_to_success_and_its_result_streams(
 
 
 @pytest.fixture
-def media_server(media: Media) -> Iterator[str]:
+def media_server(inputs: Inputs) -> Iterator[str]:
     """Serves the media folder over HTTP, as a presigned S3 GET would."""
-    handler = functools.partial(QuietFileHandler, directory=str(media.video.parent))
+    handler = functools.partial(QuietFileHandler, directory=str(inputs.video.parent))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -85,23 +85,23 @@ class QuietFileHandler(SimpleHTTPRequestHandler):
 
 
 def test_a_task_by_urls_runs_to_success(
-    emulator: Emulator, client: YouCamClient, media: Media, media_server: str
+    emulator: Emulator, client: YouCamClient, inputs: Inputs, media_server: str
 ) -> None:
     created = client.create_task(
-        src_file_url=f"{media_server}/{media.video.name}",
-        ref_file_url=f"{media_server}/{media.image.name}",
-        dst_duration=media.seconds,
+        src_file_url=f"{media_server}/{inputs.video.name}",
+        ref_file_url=f"{media_server}/{inputs.image.name}",
+        dst_duration=inputs.seconds,
     )
     status = poll_until_final(client, created.task_id)
     assert status.succeeded and status.result_url
     assert emulator.stats()["files_created"] == 0
 
 
-def test_a_vendor_polling_interval_is_surfaced_on_create_and_status(media: Media) -> None:
+def test_a_vendor_polling_interval_is_surfaced_on_create_and_status(inputs: Inputs) -> None:
     config = EmulatorConfig(api_key=API_KEY, polling_interval_seconds=2.5)
     with Emulator(config) as emulator, YouCamClient(API_KEY, fast_settings(emulator.base_url)) as client:
-        video_id, image_id = upload_media(client, media)
-        created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+        video_id, image_id = upload_media(client, inputs)
+        created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
         status = client.get_task(created.task_id)
     assert created.polling_interval_seconds == 2.5
     assert status.polling_interval_seconds == 2.5

@@ -26,15 +26,16 @@ from tests.contract.conftest import (
     MAX_RETRIES,
     STATUS_ROUTE,
     TASK_ROUTE,
-    Media,
+    Inputs,
     fast_settings,
     poll_until_final,
     requests_to,
     upload_media,
 )
+from tests.media import Media
 
 
-def test_a_bad_api_key_is_refused_on_every_call_and_never_retried(emulator: Emulator, media: Media) -> None:
+def test_a_bad_api_key_is_refused_on_every_call_and_never_retried(emulator: Emulator, inputs: Inputs) -> None:
     with YouCamClient("not-the-key", fast_settings(emulator.base_url)) as client:
         calls = {
             CREDIT_ROUTE: client.credit_balance,
@@ -72,9 +73,9 @@ def test_parameters_the_vendor_refuses_are_invalid_parameters_and_not_retried(
 
 
 def test_a_video_longer_than_the_vendor_limit_is_refused(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
-    video_id, image_id = upload_media(client, media)
+    video_id, image_id = upload_media(client, inputs)
     with pytest.raises(InvalidParameters, match="exceeds"):
         client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=31)
 
@@ -108,11 +109,11 @@ def test_malformed_task_requests_are_refused_locally_before_any_http(
     assert emulator.stats()["requests"] == {}
 
 
-def test_insufficient_credit_creates_nothing(emulator: Emulator, client: YouCamClient, media: Media) -> None:
-    video_id, image_id = upload_media(client, media)
+def test_insufficient_credit_creates_nothing(emulator: Emulator, client: YouCamClient, inputs: Inputs) -> None:
+    video_id, image_id = upload_media(client, inputs)
     emulator.set_faults(credit_units=0)
     with pytest.raises(InsufficientCredit) as caught:
-        client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+        client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     assert (caught.value.code, caught.value.retryable) == ("CreditInsufficiency", False)
     assert emulator.stats()["tasks_created"] == 0
     assert requests_to(emulator, TASK_ROUTE) == {"400": 1}
@@ -124,19 +125,19 @@ def test_an_unknown_task_id_is_invalid(emulator: Emulator, client: YouCamClient)
     assert requests_to(emulator, STATUS_ROUTE) == {"400": 1}
 
 
-def test_an_expired_task_id_is_invalid(emulator: Emulator, client: YouCamClient, media: Media) -> None:
-    video_id, image_id = upload_media(client, media)
-    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+def test_an_expired_task_id_is_invalid(emulator: Emulator, client: YouCamClient, inputs: Inputs) -> None:
+    video_id, image_id = upload_media(client, inputs)
+    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     emulator.set_faults(expire_tasks=True)
     with pytest.raises(InvalidTaskId) as caught:
         client.get_task(created.task_id)
     assert not caught.value.retryable
 
 
-def test_a_task_timeout_is_its_own_error(emulator: Emulator, client: YouCamClient, media: Media) -> None:
-    video_id, image_id = upload_media(client, media)
+def test_a_task_timeout_is_its_own_error(emulator: Emulator, client: YouCamClient, inputs: Inputs) -> None:
+    video_id, image_id = upload_media(client, inputs)
     emulator.set_faults(task_timeout=True)
-    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     with pytest.raises(TaskTimedOut) as caught:
         client.get_task(created.task_id)
     assert (caught.value.http_status, caught.value.retryable) == (500, False)
@@ -176,12 +177,12 @@ ENGINE_OUTCOMES = [
 
 
 def test_every_engine_code_of_a_failed_task_maps_to_its_error(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
-    video_id, image_id = upload_media(client, media)
+    video_id, image_id = upload_media(client, inputs)
     for code, expected, retryable in ENGINE_OUTCOMES:
         emulator.set_faults(task_error_code=code, task_error_count=1)
-        created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+        created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
         status = poll_until_final(client, created.task_id)
         assert (status.status, status.error_code, status.result_url) == ("error", code, None)
         with pytest.raises(TaskFailed) as caught:
@@ -192,15 +193,13 @@ def test_every_engine_code_of_a_failed_task_maps_to_its_error(
 
 
 def test_a_real_face_less_input_fails_as_no_face(
-    emulator: Emulator, client: YouCamClient, media: Media, tmp_path: pytest.TempPathFactory
+    emulator: Emulator, client: YouCamClient, inputs: Inputs, media: Media
 ) -> None:
-    from local.media import make_no_face_image
-
-    no_face = make_no_face_image(tmp_path / "cup.jpg")  # type: ignore[operator]
-    video_id, _ = upload_media(client, media)
+    no_face = media.image(face=False, suffix=".jpg")
+    video_id, _ = upload_media(client, inputs)
     with no_face.open("rb") as image:
-        image_id = client.upload(image, size=no_face.stat().st_size, content_type="image/jpeg", file_name="cup.jpg")
-    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+        image_id = client.upload(image, size=no_face.stat().st_size, content_type="image/jpeg", file_name=no_face.name)
+    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     status = poll_until_final(client, created.task_id)
     with pytest.raises(NoFaceDetected):
         status.raise_for_error()

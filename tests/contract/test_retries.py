@@ -22,7 +22,7 @@ from tests.contract.conftest import (
     MAX_RETRIES,
     STATUS_ROUTE,
     TASK_ROUTE,
-    Media,
+    Inputs,
     fast_settings,
     requests_to,
     upload_media,
@@ -42,10 +42,10 @@ def test_429_storm_is_absorbed_by_retries(emulator: Emulator, client: YouCamClie
 
 
 def test_5xx_storm_on_status_calls_is_absorbed_by_retries(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
-    video_id, image_id = upload_media(client, media)
-    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+    video_id, image_id = upload_media(client, inputs)
+    created = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     emulator.wait_for_task(created.task_id, timeout=30)
     emulator.set_faults(rate_5xx=0.4, status_5xx=503)
     statuses = [client.get_task(created.task_id) for _ in range(CALLS)]
@@ -56,12 +56,12 @@ def test_5xx_storm_on_status_calls_is_absorbed_by_retries(
 
 
 def test_create_task_is_retried_on_429_without_creating_duplicates(
-    emulator: Emulator, client: YouCamClient, media: Media
+    emulator: Emulator, client: YouCamClient, inputs: Inputs
 ) -> None:
-    video_id, image_id = upload_media(client, media)
+    video_id, image_id = upload_media(client, inputs)
     emulator.set_faults(rate_429=0.5)
     task_ids = {
-        client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds).task_id
+        client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds).task_id
         for _ in range(6)
     }
 
@@ -100,13 +100,13 @@ def test_create_task_is_not_retried_on_5xx_by_default(emulator: Emulator, client
     assert requests_to(emulator, TASK_ROUTE) == {"500": 1}
 
 
-def test_create_task_5xx_retries_can_be_switched_on(emulator: Emulator, media: Media) -> None:
+def test_create_task_5xx_retries_can_be_switched_on(emulator: Emulator, inputs: Inputs) -> None:
     settings = fast_settings(emulator.base_url, retry_create_on_server_error=True)
     with YouCamClient(API_KEY, settings) as client:
-        video_id, image_id = upload_media(client, media)
+        video_id, image_id = upload_media(client, inputs)
         emulator.set_faults(rate_5xx=0.5, status_5xx=503)
         for _ in range(4):
-            client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+            client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     counts = requests_to(emulator, TASK_ROUTE)
     assert counts["503"] > 0 and counts["200"] == 4
 
@@ -122,13 +122,14 @@ def test_client_errors_are_never_retried(emulator: Emulator, client: YouCamClien
     assert requests_to(emulator, CREDIT_ROUTE) == {"401": 2}
 
 
-def test_a_lost_create_answer_is_not_retried_and_shows_the_double_create_risk(emulator: Emulator, media: Media) -> None:
+def test_a_lost_create_answer_is_not_retried_and_shows_the_double_create_risk(emulator: Emulator,
+                                                                             inputs: Inputs) -> None:
     settings = fast_settings(emulator.base_url, read_timeout_seconds=0.3)
     with YouCamClient(API_KEY, settings) as client:
-        video_id, image_id = upload_media(client, media)
+        video_id, image_id = upload_media(client, inputs)
         emulator.set_faults(slow_seconds=0.6)
         with pytest.raises(VendorUnreachable):
-            client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=media.seconds)
+            client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=inputs.seconds)
     # We saw an error, yet the vendor created (and billed) the task: a blind retry would create a second.
     eventually(lambda: requests_to(emulator, TASK_ROUTE) == {"200": 1}, 5, what="the slow create answered")
     assert emulator.stats()["tasks_created"] == 1

@@ -11,7 +11,7 @@ import pytest
 
 from faceswap.youcam import WebhookRejected, YouCamClient, verify_webhook
 from local.emulator import DEFAULT_WEBHOOK_SECRET, Emulator, EmulatorConfig
-from tests.contract.conftest import API_KEY, Media, fast_settings, upload_media
+from tests.contract.conftest import API_KEY, Inputs, fast_settings, upload_media
 
 ROTATED_SECRET = "whsec_" + base64.b64encode(b"rotated-secret-rotated-secret-01").decode()
 UNRELATED_SECRET = "whsec_" + base64.b64encode(b"unrelated-secret-unrelated-secr1").decode()
@@ -62,13 +62,13 @@ def hook_emulator(receiver: _ReceiverServer) -> Iterator[Emulator]:
 
 
 def deliveries_of_one_failed_task(
-    emulator: Emulator, receiver: _ReceiverServer, media: Media, count: int = 1, **faults: object
+    emulator: Emulator, receiver: _ReceiverServer, inputs: Inputs, count: int = 1, **faults: object
 ) -> list[tuple[dict[str, str], bytes]]:
     emulator.reset()
     receiver.received.clear()
     emulator.set_faults(task_error_code="error_inference", **faults)
     with YouCamClient(API_KEY, fast_settings(emulator.base_url)) as client:
-        video_id, image_id = upload_media(client, media)
+        video_id, image_id = upload_media(client, inputs)
         task_id = client.create_task(src_file_id=video_id, ref_file_id=image_id, dst_duration=2).task_id
     emulator.wait_for_webhooks(count, timeout=10)
     assert len(receiver.received) == count
@@ -82,17 +82,17 @@ def deliveries_of_one_failed_task(
     ids=["current", "rotated", "unrelated-then-rotated"],
 )
 def test_a_genuine_delivery_verifies_with_any_configured_secret(
-    hook_emulator: Emulator, receiver: _ReceiverServer, media: Media, secrets: list[str]
+    hook_emulator: Emulator, receiver: _ReceiverServer, inputs: Inputs, secrets: list[str]
 ) -> None:
-    [(headers, body)] = deliveries_of_one_failed_task(hook_emulator, receiver, media)
+    [(headers, body)] = deliveries_of_one_failed_task(hook_emulator, receiver, inputs)
     event = verify_webhook(headers, body, secrets)
     assert event.task_status == "error" and event.webhook_id.startswith("msg_")
 
 
 def test_a_duplicate_delivery_keeps_its_webhook_id(
-    hook_emulator: Emulator, receiver: _ReceiverServer, media: Media
+    hook_emulator: Emulator, receiver: _ReceiverServer, inputs: Inputs
 ) -> None:
-    received = deliveries_of_one_failed_task(hook_emulator, receiver, media, count=2, webhook_duplicate=True)
+    received = deliveries_of_one_failed_task(hook_emulator, receiver, inputs, count=2, webhook_duplicate=True)
     first, second = (verify_webhook(h, b, [DEFAULT_WEBHOOK_SECRET]) for h, b in received)
     assert first.webhook_id == second.webhook_id and first.task_id == second.task_id
 
@@ -106,8 +106,8 @@ def test_a_duplicate_delivery_keeps_its_webhook_id(
     ],
 )
 def test_forged_deliveries_are_rejected(
-    hook_emulator: Emulator, receiver: _ReceiverServer, media: Media, forge: str, reason: str
+    hook_emulator: Emulator, receiver: _ReceiverServer, inputs: Inputs, forge: str, reason: str
 ) -> None:
-    [(headers, body)] = deliveries_of_one_failed_task(hook_emulator, receiver, media, webhook_forge=forge)
+    [(headers, body)] = deliveries_of_one_failed_task(hook_emulator, receiver, inputs, webhook_forge=forge)
     with pytest.raises(WebhookRejected, match=reason):
         verify_webhook(headers, body, [DEFAULT_WEBHOOK_SECRET, ROTATED_SECRET])

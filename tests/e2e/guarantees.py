@@ -8,7 +8,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +19,13 @@ import requests
 from botocore.config import Config
 
 from faceswap.youcam.webhooks import sign_webhook
+from local.eventually import eventually
 from local.pipeline import JobView, LocalPipeline
 
 # `make storm` sets it: the storms then run at the full size the guarantees name (CI runs them smaller).
 FULL_STORMS = os.environ.get("FACESWAP_FULL_STORMS", "") == "1"
-START = "PipelineStartJob"
-WEBHOOK = "PipelineWebhook"
+START = "PipelineIngestStartJob"
+WEBHOOK = "PipelineWebhookIngressWebhook"
 
 
 def storm_size(ci: int, full: int) -> int:
@@ -55,21 +56,9 @@ def wait_for_job(pipeline: LocalPipeline, job_id: str, timeout: float = 60.0) ->
     the end, then for the files.
     """
     deadline = time.monotonic() + timeout
-    view = pipeline.wait_for_job(job_id, timeout=timeout)
-    while view.status is None and view.error is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-        view = pipeline.view(job_id)
-    return view
-
-
-def wait_for_value(probe: Callable[[], Any], timeout: float) -> Any:
-    """The first value of `probe()` that is not None, polled every 0.1 s."""
-    deadline = time.monotonic() + timeout
-    while (value := probe()) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing after {timeout} s")
-        time.sleep(0.1)
-    return value
+    pipeline.wait_for_job(job_id, timeout=timeout)
+    return eventually(lambda: view if (view := pipeline.view(job_id)).status or view.error else None,
+                      max(0.0, deadline - time.monotonic()), interval=0.05, what=f"the result files of {job_id}")
 
 
 def wait_for_jobs(pipeline: LocalPipeline, job_ids: list[str], timeout: float) -> dict[str, JobView]:
@@ -104,11 +93,8 @@ def start_events_for(pipeline: LocalPipeline, key: str) -> list[dict[str, Any]]:
 
 def real_s3_event(pipeline: LocalPipeline, key: str, timeout: float = 30.0) -> dict[str, Any]:
     """The S3 event that S3 itself delivered to the start function for `key` (waits until it ran)."""
-    deadline = time.monotonic() + timeout
-    while not (seen := start_events_for(pipeline, key)):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no start invocation for {key}")
-        time.sleep(0.05)
+    seen = eventually(lambda: start_events_for(pipeline, key) or None, timeout, interval=0.05,
+                      what=f"a start invocation for {key}")
     return dict(seen[0]["event"])
 
 
@@ -139,7 +125,8 @@ def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads:
         return [answer for answer in pool.map(deliver, enumerate(events)) if answer is not None]
 
 
-def dead_letters(pipeline: LocalPipeline, queue_prefix: str = "PipelineStartJobDeadLetters") -> list[dict[str, Any]]:
+def dead_letters(pipeline: LocalPipeline,
+                 queue_prefix: str = "PipelineIngestStartJobDeadLetters") -> list[dict[str, Any]]:
     """Receive (and delete) every message of one of the stack's dead-letter queues."""
     sqs = pipeline.client("sqs")
     url = pipeline.stack.deployed.resources[pipeline.stack.deployed.logical_id(queue_prefix, "AWS::SQS::Queue")]

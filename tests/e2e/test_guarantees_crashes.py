@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from local.eventually import eventually
 from local.pipeline import JobView, LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     START,
     dead_letters,
@@ -27,8 +27,8 @@ from tests.e2e.guarantees import (
     spend,
     start_events_for,
     wait_for_job,
-    wait_for_value,
 )
+from tests.media import Media
 
 FILE_ROUTE = "POST /s2s/v2.0/file"
 TASK_ROUTE = "POST /s2s/v2.0/task"
@@ -75,7 +75,7 @@ def test_a_job_whose_every_attempt_crashed_runs_when_its_dead_letter_is_replayed
     # the claim still held by the dead attempts.
     pipeline.emulator.set_faults(late_answer_seconds=6.0, late_answer_count=3, fault_route_prefix=FILE_ROUTE)
     job = pipeline.submit("g-crash-always", media.clip, media.face)
-    (message,) = wait_for_value(lambda: dead_letters(pipeline) or None, timeout=90)
+    (message,) = eventually(lambda: dead_letters(pipeline) or None, 90, what="a dead letter")
     assert message["responsePayload"]["errorType"] == "Sandbox.Timedout"
     record = pipeline.job_record(job)
     assert record is not None and record["state"]["S"] == "STARTING"

@@ -27,13 +27,14 @@ from infra.config import PipelineConfig
 from infra.functions import LOCAL_ASSETS_CONTEXT
 from infra.stack import FaceSwapStack
 from local.aws.deploy import DeployedStack, deploy_stack
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
-from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job, wait_for_value
+from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job
+from tests.media import Media
 
 VARIANT = "FaceSwapRunTimeout"
-CHECK_STATUS = "PipelineCheckStatus"
-EXECUTION_FAILED = "PipelineExecutionFailed"
+CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
+EXECUTION_FAILED = "PipelineJobWorkflowExecutionFailed"
 ABORTED_RECORDED = {"recorded": True, "status": "ABORTED"}  # what the execution-failed function returns
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 
@@ -93,7 +94,7 @@ def test_a_run_timeout_is_recorded_by_the_execution_failed_rule(short_run_timeou
     s3.put_object(Bucket=variant.bucket, Key="jobs/g-hangs.json",
                   Body=b'{"video": "videos/clip.mp4", "face": "faces/face.png"}')
 
-    error = wait_for_value(lambda: variant.read_json("results/g-hangs/error.json"), timeout=60)
+    error = eventually(lambda: variant.read_json("results/g-hangs/error.json"), 60, what="error.json")
     assert variant.execution_status("g-hangs") == "TIMED_OUT"
     assert error["code"] == "run_timeout" and error["error_class"] == "ExecutionTimedOut"
     assert "run_timeout_minutes" in error["what_to_fix"]
@@ -107,12 +108,12 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     # the job.
     pipeline.emulator.set_faults(never_finish=True, webhook_drop=True)
     job = pipeline.submit("g-stopped", media.clip, media.face)
-    wait_for_value(lambda: _racing(pipeline, job) or None, timeout=60)
+    eventually(lambda: _racing(pipeline, job), 60, what="the job to wait and poll")
 
     # As a user would from the console: StopExecution, no error or cause.
     pipeline.client("stepfunctions").stop_execution(executionArn=pipeline.execution_arn(job))
 
-    error = wait_for_value(lambda: pipeline.read_json(f"results/{job}/error.json"), timeout=30)
+    error = eventually(lambda: pipeline.read_json(f"results/{job}/error.json"), 30, what="error.json")
     assert pipeline.execution_status(job) == "ABORTED"
     assert error["code"] == "aborted" and error["error_class"] == "ExecutionAborted"
     assert error["what_to_fix"] == 'Re-run the job with a new "run" number.'
@@ -121,14 +122,14 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     assert record is not None and record["state"]["S"] == "FAILED"
     assert record["error"]["M"]["code"]["S"] == "aborted"
     # Written by the EventBridge rule's function (the state machine's own Record failure never ran).
-    assert wait_for_value(lambda: _recorder_results(pipeline, job) or None, timeout=10) == [ABORTED_RECORDED]
+    assert eventually(lambda: _recorder_results(pipeline, job) or None, 10, what="the recorder") == [ABORTED_RECORDED]
     assert "Record failure" not in pipeline.entered_states(job)
     history = pipeline.history(job)
     assert history[-1]["type"] == "ExecutionAborted"
 
     # The poller's next heartbeat finds the token spent and it ends without polling again (a poll in flight at the
     # stop may still end, as on AWS). Eight polling intervals later nothing ran, nothing was written.
-    ended = wait_for_value(lambda: _poller_ended(pipeline, job), timeout=10)
+    ended = eventually(lambda: _poller_ended(pipeline, job), 10, what="the poller to end")
     assert ended == "Job no longer waiting"
     polls = _polls(pipeline, job)
     time.sleep(2.0)
@@ -149,7 +150,7 @@ def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipel
     pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key="jobs/g-outage.json",
                                      Body=json.dumps({"video": video_key, "face": face_key}).encode())
 
-    (message,) = wait_for_value(lambda: dead_letters(pipeline) or None, timeout=60)
+    (message,) = eventually(lambda: dead_letters(pipeline) or None, 60, what="a dead letter")
     assert message["requestContext"]["condition"] == "RetriesExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 3  # the first try and Lambda's two retries
     assert message["responsePayload"]["errorType"] == "VendorUnavailable"

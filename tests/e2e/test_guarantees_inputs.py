@@ -20,7 +20,6 @@ import pytest
 
 from local.media import make_sparse_file
 from local.pipeline import JobView, LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     function_environment,
     invoke_start,
@@ -32,9 +31,10 @@ from tests.e2e.guarantees import (
     wait_for_jobs,
     with_key,
 )
+from tests.media import Media
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-DETECTOR = "PipelineDetectFaces"
+DETECTOR = "PipelineIngestDetectFaces"
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,9 @@ def _bad_files(media: Media, root: Path) -> dict[str, Path]:
         handle.write(PNG_END)
     files = {
         "videos/g-huge.mp4": make_sparse_file(root / "huge.mp4", 101_000_000, mp4),
-        "videos/g-long.mp4": media.video("g-31s.mp4", seconds=31, fps=5, size=(160, 90)),
-        "videos/g-4k.mp4": media.video("g-4k.mp4", seconds=0.2, fps=10, size=(4096, 2160)),
-        "videos/g-60fps.mp4": media.video("g-60fps.mp4", seconds=1, fps=60, size=(160, 90)),
+        "videos/g-long.mp4": media.video(seconds=31, fps=5, size=(160, 90)),
+        "videos/g-4k.mp4": media.video(seconds=0.2, fps=10, size=(4096, 2160)),
+        "videos/g-60fps.mp4": media.video(seconds=1, fps=60, size=(160, 90)),
         "videos/g-png.mp4": media.face,
         "faces/g-video.png": media.clip,
         "faces/g-huge.png": huge_png,

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     dead_letters,
     executions_named,
@@ -30,6 +29,7 @@ from tests.e2e.guarantees import (
     wait_for_job,
     with_key,
 )
+from tests.media import Media
 
 DUPLICATES = storm_size(ci=100, full=500)
 

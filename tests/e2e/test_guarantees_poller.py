@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
-from tests.e2e.guarantees import function_environment, wait_for_job, wait_for_value
+from tests.e2e.guarantees import function_environment, wait_for_job
+from tests.media import Media
 
-CHECK_STATUS = "PipelineCheckStatus"
+CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
 
 
 def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: LocalPipeline, media: Media) -> None:
@@ -40,7 +41,7 @@ def test_polling_goes_on_through_vendor_errors(pipeline: LocalPipeline, media: M
     emulator.config.polling_interval_seconds = 1
     emulator.set_faults(webhook_drop=True, fault_route_prefix="GET /s2s/v2.0/task", rate_5xx=1.0, status_5xx=503)
     job = pipeline.submit("g-poll-5xx", media.clip, media.face)
-    wait_for_value(lambda: _check_results(pipeline, job)[2:] or None, timeout=30)  # three polls saw the 503
+    eventually(lambda: _check_results(pipeline, job)[2:] or None, 30, what="three checks")  # three polls saw the 503
     emulator.set_faults(rate_5xx=0.0)
     view = wait_for_job(pipeline, job)
 
@@ -55,7 +56,7 @@ def test_a_job_whose_poller_died_fails_at_its_heartbeat_timeout_saying_so(pipeli
                                                                           media: Media) -> None:
     pipeline.emulator.set_faults(never_finish=True, webhook_drop=True)
     job = pipeline.submit("g-poller-lost", media.clip, media.face)
-    wait_for_value(lambda: _check_results(pipeline, job) or None, timeout=30)
+    eventually(lambda: _check_results(pipeline, job) or None, 30, what="a check")
     # As a crash or the Express limit would: the poller ends without handing the token back.
     sfn = pipeline.client("stepfunctions")
     (poller,) = [e for e in sfn.list_executions(stateMachineArn=pipeline.poller_arn)["executions"] if e["name"] == job]

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import pytest
 
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     WEBHOOK,
     function_environment,
@@ -28,6 +27,7 @@ from tests.e2e.guarantees import (
     wait_for_job,
     webhook_body,
 )
+from tests.media import Media
 
 KIB = 1024
 

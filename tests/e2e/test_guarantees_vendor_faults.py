@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     START,
     function_environment,
@@ -29,6 +28,7 @@ from tests.e2e.guarantees import (
     wait_for_job,
     wait_for_jobs,
 )
+from tests.media import Media
 
 BATCH = storm_size(ci=20, full=40)
 DROPPED_BATCH = storm_size(ci=6, full=20)
@@ -39,7 +39,7 @@ TASK_ROUTE = "POST /s2s/v2.0/task/face-swap-vid"
 def test_every_job_of_a_batch_completes_with_its_own_result_despite_429_5xx_and_slow_answers(
         pipeline: LocalPipeline, media: Media) -> None:
     # Two different small videos (frames: 25 and 50), so that "its own result" is visible in the output.
-    clips = {kind: (media.video(f"g-{kind}.mp4", seconds=seconds, size=(320, 180)), 25 * seconds)
+    clips = {kind: (media.video(seconds=seconds, size=(320, 180)), 25 * seconds)
              for kind, seconds in (("short", 1), ("long", 2))}
     keys = {kind: upload_inputs(pipeline, video, media.face) for kind, (video, _) in clips.items()}
     # Webhooks end these jobs; a long polling_interval (3 s locally) keeps 20 concurrent polling loops within
@@ -72,7 +72,7 @@ def test_every_job_of_a_batch_completes_with_its_own_result_despite_429_5xx_and_
 @pytest.mark.slow
 def test_polling_alone_finishes_every_job_when_every_webhook_is_dropped(pipeline: LocalPipeline,
                                                                         media: Media) -> None:
-    video_key, face_key = upload_inputs(pipeline, media.video("g-short.mp4", seconds=1, size=(320, 180)), media.face)
+    video_key, face_key = upload_inputs(pipeline, media.video(seconds=1, size=(320, 180)), media.face)
     pipeline.emulator.config.polling_interval_seconds = 10  # 0.5 s locally
     pipeline.emulator.set_faults(webhook_drop=True)
     jobs = [f"g-nohook-{i:02d}" for i in range(DROPPED_BATCH)]

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import requests
 
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
 from tests.e2e.guarantees import (
     new_webhook_id,
     outcome,
@@ -37,6 +37,7 @@ from tests.e2e.guarantees import (
     wait_for_job,
     webhook_body,
 )
+from tests.media import Media
 
 BAD_REQUESTS = storm_size(ci=400, full=1200)
 STALE = 6 * 60  # beyond the 5-minute window, both ways
@@ -239,13 +240,13 @@ def _processed_delivery(pipeline: LocalPipeline, media: Media, secret: str) -> t
 
 def _task_id_when_running(pipeline: LocalPipeline, job: str, timeout: float = 30.0) -> str:
     """The job's vendor task id, once the webhook branch is waiting for it (its token is stored)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def waiting() -> str | None:
         record = pipeline.job_record(job)
         if record and "task_id" in record and "callback_token" in _task_item(pipeline, record["task_id"]["S"]):
             return str(record["task_id"]["S"])
-        time.sleep(0.1)
-    raise TimeoutError(f"{job} never waited for its webhook")
+        return None
+
+    return eventually(waiting, timeout, what=f"{job} to wait for its webhook")
 
 
 def _task_item(pipeline: LocalPipeline, task_id: str) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import TIME_SCALE, Media
+from tests.e2e.conftest import TIME_SCALE
+from tests.media import Media
 
 
 def test_webhook_ends_the_wait_before_the_first_poll(pipeline: LocalPipeline, media: Media) -> None:
@@ -71,7 +72,7 @@ def test_vendor_task_error_ends_in_error_json_naming_it(pipeline: LocalPipeline,
 
 
 def test_invalid_video_spends_no_unit(pipeline: LocalPipeline, media: Media) -> None:
-    too_fast = media.video("sixty-fps.mp4", seconds=1, fps=60, size=(160, 90))
+    too_fast = media.video(seconds=1, fps=60, size=(160, 90))
     job = pipeline.submit("sixty-fps", too_fast, media.face)
     view = pipeline.wait_for_job(job, timeout=30)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from faceswap.youcam.webhooks import sign_webhook
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
+from tests.media import Media
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -37,7 +38,7 @@ def test_s3_manifest_event_starts_the_named_job(pipeline: LocalPipeline, media: 
     s3.put_object(Bucket=pipeline.bucket, Key="jobs/demo.json", Body=json.dumps(manifest).encode())
     view = pipeline.wait_for_job("demo", timeout=60)  # the upload itself started it...
     # ...and the sample event (key jobs%2Fdemo.json, URL-encoded like S3's) is the same upload delivered again.
-    answer = _invoke(pipeline, "PipelineStartJob", _event("s3-put-manifest.json", BUCKET=pipeline.bucket))
+    answer = _invoke(pipeline, "PipelineIngestStartJob", _event("s3-put-manifest.json", BUCKET=pipeline.bucket))
     assert answer["outcomes"] == [{"key": "jobs/demo.json", "action": "duplicate", "job_id": "demo"}]  # ...once
     assert view.execution_status == "SUCCEEDED"
     assert pipeline.emulator.stats()["tasks_created"] == 1
@@ -50,7 +51,8 @@ def test_video_with_face_key_event_decodes_the_key(pipeline: LocalPipeline, medi
                    ExtraArgs={"Metadata": {"face-key": "faces/face.png"}})
     view = pipeline.wait_for_job("holiday-clip", timeout=60)
     assert view.execution_status == "SUCCEEDED"
-    answer = _invoke(pipeline, "PipelineStartJob", _event("s3-put-video-with-face-key.json", BUCKET=pipeline.bucket))
+    answer = _invoke(pipeline, "PipelineIngestStartJob",
+                     _event("s3-put-video-with-face-key.json", BUCKET=pipeline.bucket))
     assert answer["outcomes"][0]["key"] == "videos/holiday clip.mp4"  # '+' and '%2F' decoded
     assert answer["outcomes"][0]["action"] == "duplicate"
 
@@ -61,40 +63,41 @@ def test_webhook_proxy_event_is_verified(pipeline: LocalPipeline) -> None:
     headers = sign_webhook(secret, "msg_sample", int(unsigned["headers"]["webhook-timestamp"]),
                            unsigned["body"].encode())
     signed = {**unsigned, "headers": {**unsigned["headers"], **headers}}
-    ok = _invoke(pipeline, "PipelineWebhook", signed)
+    ok = _invoke(pipeline, "PipelineWebhookIngressWebhook", signed)
     assert ok["statusCode"] == 200 and json.loads(ok["body"])["outcome"] == "unknown_task"
-    forged = _invoke(pipeline, "PipelineWebhook", unsigned)  # the sample's placeholder signature
+    forged = _invoke(pipeline, "PipelineWebhookIngressWebhook", unsigned)  # the sample's placeholder signature
     assert forged["statusCode"] == 401
 
 
 def test_record_failure_and_execution_failed_events_write_error_json(pipeline: LocalPipeline, media: Media) -> None:
     pipeline.emulator.set_faults(never_finish=True)
     job = pipeline.submit("sample-failure", media.clip, media.face)
-    deadline = time.monotonic() + 30
-    while pipeline.execution_status(job) != "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    recorded = _invoke(pipeline, "PipelineRecordFailure", _event("record-failure-input.json").copy() | {"job_id": job})
+    eventually(lambda: pipeline.execution_status(job) == "RUNNING", 30, what="the execution to run")
+    recorded = _invoke(pipeline, "PipelineJobWorkflowRecordFailure",
+                       _event("record-failure-input.json").copy() | {"job_id": job})
     assert recorded == {"recorded": True, "code": "vendor_task_expired"}
     error = pipeline.read_json(f"results/{job}/error.json")
     assert error and error["code"] == "vendor_task_expired" and "TASK_ID" in error["message"]
     again = _event("execution-failed.json")
     again["detail"]["name"] = job
-    assert _invoke(pipeline, "PipelineExecutionFailed", again) == {"recorded": False, "status": "TIMED_OUT"}
+    assert _invoke(pipeline, "PipelineJobWorkflowExecutionFailed", again) == {"recorded": False, "status": "TIMED_OUT"}
 
 
 def test_check_status_and_finalize_inputs_drive_a_real_task(pipeline: LocalPipeline, media: Media) -> None:
     job = pipeline.submit("sample-task", media.clip, media.face)
     view = pipeline.wait_for_job(job, timeout=60)
     task_id = view.status["task_id"]  # type: ignore[index]
-    polled = _invoke(pipeline, "PipelineCheckStatus", _event("check-status-input.json", TASK_ID=task_id))
+    polled = _invoke(pipeline, "PipelineJobWorkflowCheckStatus", _event("check-status-input.json", TASK_ID=task_id))
     # The sample's poller started long ago: it would hand over (were the task not final, which comes first).
     assert polled == {"final": True, "status": "success", "count": 1, "interval_seconds": 5, "hand_over": True}
-    finalized = _invoke(pipeline, "PipelineFinalize", _event("finalize-input.json", TASK_ID=task_id) | {"job_id": job})
+    finalized = _invoke(pipeline, "PipelineJobWorkflowFinalize",
+                        _event("finalize-input.json", TASK_ID=task_id) | {"job_id": job})
     assert finalized == {"succeeded": True, "output_key": f"results/{job}/output.mp4"}
 
 
-def test_await_webhook_input_parks_the_token(pipeline: LocalPipeline) -> None:
-    answer = _invoke(pipeline, "PipelineAwaitWebhook", _event("await-webhook-input.json", TASK_ID="parked-task"))
+def test_store_token_input_parks_the_token(pipeline: LocalPipeline) -> None:
+    answer = _invoke(pipeline, "PipelineJobWorkflowStoreToken",
+                     _event("store-token-input.json", TASK_ID="parked-task"))
     assert answer == {"registered": True, "signalled": False}
 
 
@@ -102,5 +105,5 @@ def test_detect_faces_input_checks_the_uploaded_files(pipeline: LocalPipeline, m
     s3 = pipeline.client("s3")
     s3.upload_file(str(media.clip), pipeline.bucket, "videos/clip.mp4")
     s3.upload_file(str(media.face), pipeline.bucket, "faces/face.png")
-    answer = _invoke(pipeline, "PipelineDetectFaces", _event("detect-faces-input.json", BUCKET=pipeline.bucket))
+    answer = _invoke(pipeline, "PipelineIngestDetectFaces", _event("detect-faces-input.json", BUCKET=pipeline.bucket))
     assert answer == {"frames_checked": 8, "frames_with_face": 8, "photo_has_face": True}

@@ -4,15 +4,15 @@ the vendor task (task_id) from the moment it exists, so one filter in CloudWatch
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.conftest import Media
+from tests.media import Media
 
-HANDLERS = {"start_job", "check_status", "await_webhook", "webhook", "finalize", "record_failure",
+HANDLERS = {"start_job", "check_status", "store_token", "webhook", "finalize", "record_failure",
             "execution_failed", "detect_faces"}
-AFTER_TASK = {"check_status", "await_webhook", "webhook", "finalize"}
+AFTER_TASK = {"check_status", "store_token", "webhook", "finalize"}
 
 
 def _records(lines: list[str]) -> list[dict[str, Any]]:
@@ -38,15 +38,13 @@ def test_every_log_record_of_a_job_carries_job_id_and_task_id(pipeline: LocalPip
     assert record is not None
     task_id = record["task_id"]["S"]
 
-    deadline = time.monotonic() + 10  # the webhook's lines may trail the end of the execution a little
-    while True:
-        ours = _records(runtime.log_lines()[first_line:])
-        services = {r["service"] for r in ours if r.get("job_id") == job}
-        if AFTER_TASK | {"start_job", "detect_faces"} <= services or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    def every_function_logged() -> list[dict[str, Any]] | None:
+        lines = _records(runtime.log_lines()[first_line:])
+        services = {r["service"] for r in lines if r.get("job_id") == job}
+        return lines if AFTER_TASK | {"start_job", "detect_faces"} <= services else None
 
-    assert AFTER_TASK | {"start_job", "detect_faces"} <= services, services
+    # The webhook's lines may trail the end of the execution a little.
+    ours = eventually(every_function_logged, 10, what=f"log lines of {sorted(AFTER_TASK)}, start_job, detect_faces")
     assert [r for r in ours if not r.get("job_id")] == []
     for r in ours:
         if r["job_id"] == job and r["service"] in AFTER_TASK:

@@ -24,11 +24,11 @@ class Unused:
             any(fnmatch.fnmatchcase(action, a) for a in self.actions)
 
 
-FUNCTIONS = ("start_job", "detect_faces", "check_status", "await_webhook", "finalize", "record_failure",
+FUNCTIONS = ("start_job", "detect_faces", "check_status", "store_token", "finalize", "record_failure",
              "execution_failed", "webhook", "BucketNotificationsHandler*")
 MACHINES = ("Job", "Poller")
 WRITERS = ("start_job", "finalize", "record_failure", "execution_failed")  # s3 grant_put on results/
-TABLE_USERS = ("start_job", "await_webhook", "finalize", "record_failure", "execution_failed", "webhook")
+TABLE_USERS = ("start_job", "store_token", "finalize", "record_failure", "execution_failed", "webhook")
 TABLE_DATA = ("dynamodb:batchgetitem", "dynamodb:batchwriteitem", "dynamodb:conditioncheckitem",
               "dynamodb:deleteitem", "dynamodb:describetable", "dynamodb:getitem", "dynamodb:getrecords",
               "dynamodb:getsharditerator", "dynamodb:putitem", "dynamodb:query", "dynamodb:scan", "dynamodb:updateitem")
@@ -47,11 +47,11 @@ ALLOWED_UNUSED: Sequence[Unused] = (
            "execution logging: Step Functions sets up the CloudWatch Logs delivery with the role (CDK's LogOptions)"),
     Unused(("finalize",), ("s3:abortmultipartupload",),
            "error path: the result upload (multipart) is aborted when it fails"),
-    Unused(("await_webhook",), ("states:sendtasksuccess",),
+    Unused(("store_token",), ("states:sendtasksuccess",),
            "race: a success webhook that arrived before the token was stored is signalled by the token store "
            "(tests/unit/test_webhook_callbacks.py; no end-to-end scenario delivers the webhook that early)"),
     # --- grants to remove: issue 12 §4 --------------------------------------------------------------------------
-    Unused(("webhook", "await_webhook"), TABLE_DATA,
+    Unused(("webhook", "store_token"), TABLE_DATA,
            "TODO issue 12 §4: grant_read_write_data on the whole Jobs table; the token functions only UpdateItem "
            "TASK# items (dynamodb:LeadingKeys)"),
     Unused(("start_job", "finalize", "record_failure", "execution_failed"), TABLE_DATA,

@@ -32,7 +32,7 @@ def test_the_diagram_shows_what_the_template_holds(synthesized: Synthesized) -> 
                  "λ Execution failed", "DynamoDB table: Jobs", "Secret: WebhookSecrets", "SNS alarm topic",
                  "S3 results/<job_id>/", "YouCam API (external)", f"({len(architecture.alarms)})", "λ Detect faces",
                  "billed by duration", "billed per state transition", "starts it, passes the token",
-                 "SendTaskSuccess (token)", "SendTaskFailure (token)", "λ Await webhook", "λ Check status",
+                 "SendTaskSuccess (token)", "SendTaskFailure (token)", "λ Store token", "λ Check status",
                  "λ Finalize", "λ Record failure", "sfn:startExecution → Poller · waits for its token",
                  "sfn:sendTaskSuccess", "sfn:sendTaskFailure"):
         assert part in texts, part

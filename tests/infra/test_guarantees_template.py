@@ -12,9 +12,11 @@ import pytest
 from tests.conftest import Synthesized
 
 Resources = dict[str, dict[str, Any]]
-# Our functions by logical-id prefix (CDK's own bucket-notification handler is not ours).
-FUNCTIONS = ("PipelineStartJob", "PipelineCheckStatus", "PipelineAwaitWebhook", "PipelineFinalize",
-             "PipelineRecordFailure", "PipelineExecutionFailed", "PipelineWebhook", "PipelineDetectFaces")
+# Our functions by logical-id prefix (CDK's own bucket-notification handler is not ours): <construct><function>.
+FUNCTIONS = ("PipelineIngestStartJob", "PipelineIngestDetectFaces", "PipelineJobWorkflowCheckStatus",
+             "PipelineJobWorkflowStoreToken", "PipelineJobWorkflowFinalize", "PipelineJobWorkflowRecordFailure",
+             "PipelineJobWorkflowExecutionFailed", "PipelineWebhookIngressWebhook")
+JOB, POLLER = "PipelineJobWorkflowJob", "PipelineJobWorkflowPoller"  # the state machines
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_le
     for prefix in FUNCTIONS:
         assert ("AWS/Lambda", "Errors", _logical_id(resources, prefix, "AWS::Lambda::Function")) in watched, prefix
     assert ("FaceSwap", "FacePrecheck_unavailable", "start_job") in watched  # the pre-check's fail-open path
-    for queue in ("PipelineStartJobDeadLetters", "PipelineExecutionFailedDeadLetters"):
+    for queue in ("PipelineIngestStartJobDeadLetters", "PipelineJobWorkflowExecutionFailedDeadLetters"):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
                 _logical_id(resources, queue, "AWS::SQS::Queue")) in watched, queue
     rate = next(p for p in alarms.values() if "Metrics" in p)  # the webhook 4xx rate is metric math
@@ -50,18 +52,19 @@ def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues
     rule = next(iter(_of_type(resources, "AWS::Events::Rule").values()))
     target = rule["Targets"][0]
     assert rule["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
-    assert target["Arn"] == {"Fn::GetAtt": [_logical_id(resources, "PipelineExecutionFailed",
+    assert target["Arn"] == {"Fn::GetAtt": [_logical_id(resources, "PipelineJobWorkflowExecutionFailed",
                                                          "AWS::Lambda::Function"), "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {
-        "Fn::GetAtt": [_logical_id(resources, "PipelineExecutionFailedDeadLetters", "AWS::SQS::Queue"), "Arn"]}
+        "Fn::GetAtt": [_logical_id(resources, "PipelineJobWorkflowExecutionFailedDeadLetters", "AWS::SQS::Queue"),
+                       "Arn"]}
     invoke = next(iter(_of_type(resources, "AWS::Lambda::EventInvokeConfig").values()))
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": [_logical_id(resources, "PipelineStartJobDeadLetters", "AWS::SQS::Queue"), "Arn"]}
+        "Fn::GetAtt": [_logical_id(resources, "PipelineIngestStartJobDeadLetters", "AWS::SQS::Queue"), "Arn"]}
 
 
 # --- security posture: least privilege ----------------------------------------------------------------------------
 def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Resources) -> None:
-    state_machine_roles = {_sfn_role_of(resources, "PipelineJob"), _sfn_role_of(resources, "PipelinePoller")}
+    state_machine_roles = {_sfn_role_of(resources, JOB), _sfn_role_of(resources, POLLER)}
     for role, statements in _statements_by_role(resources).items():
         for statement in statements:
             if statement["Resource"] != "*" and "*" not in _as_list(statement["Resource"]):
@@ -71,14 +74,14 @@ def test_only_xray_and_log_delivery_are_granted_on_every_resource(resources: Res
 
 
 @pytest.mark.parametrize(("function", "reads", "writes"), [
-    ("PipelineStartJob", {"videos/*", "faces/*", "jobs/*"}, {"results/*"}),
-    ("PipelineFinalize", set(), {"results/*"}),
-    ("PipelineRecordFailure", set(), {"results/*"}),
-    ("PipelineExecutionFailed", set(), {"results/*"}),
-    ("PipelineCheckStatus", set(), set()),
-    ("PipelineAwaitWebhook", set(), set()),
-    ("PipelineWebhook", set(), set()),
-    ("PipelineDetectFaces", {"videos/*", "faces/*"}, set()),
+    ("PipelineIngestStartJob", {"videos/*", "faces/*", "jobs/*"}, {"results/*"}),
+    ("PipelineJobWorkflowFinalize", set(), {"results/*"}),
+    ("PipelineJobWorkflowRecordFailure", set(), {"results/*"}),
+    ("PipelineJobWorkflowExecutionFailed", set(), {"results/*"}),
+    ("PipelineJobWorkflowCheckStatus", set(), set()),
+    ("PipelineJobWorkflowStoreToken", set(), set()),
+    ("PipelineWebhookIngressWebhook", set(), set()),
+    ("PipelineIngestDetectFaces", {"videos/*", "faces/*"}, set()),
 ])
 def test_s3_access_is_scoped_to_key_prefixes(resources: Resources, function: str, reads: set[str],
                                             writes: set[str]) -> None:
@@ -99,9 +102,9 @@ def test_s3_access_is_scoped_to_key_prefixes(resources: Resources, function: str
 
 
 @pytest.mark.parametrize(("resource", "type_", "readers"), [
-    ("PipelineStorageWebhookSecrets", "AWS::SecretsManager::Secret", {"PipelineWebhook"}),
+    ("PipelineStorageWebhookSecrets", "AWS::SecretsManager::Secret", {"PipelineWebhookIngressWebhook"}),
     ("PipelineStorageVendorApiKey", "AWS::SecretsManager::Secret",
-     {"PipelineStartJob", "PipelineCheckStatus", "PipelineFinalize"}),
+     {"PipelineIngestStartJob", "PipelineJobWorkflowCheckStatus", "PipelineJobWorkflowFinalize"}),
 ])
 def test_secrets_are_read_only_by_who_needs_them(
         resources: Resources, resource: str, type_: str, readers: set[str]) -> None:
@@ -113,15 +116,15 @@ def test_secrets_are_read_only_by_who_needs_them(
 
 def test_the_face_detector_may_only_get_the_inputs(resources: Resources) -> None:
     bucket = _logical_id(resources, "PipelineStorageMedia", "AWS::S3::Bucket")
-    (statement,) = [s for s in _statements_by_role(resources)[_role_of(resources, "PipelineDetectFaces")]
+    (statement,) = [s for s in _statements_by_role(resources)[_role_of(resources, "PipelineIngestDetectFaces")]
                     if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
     assert statement["Action"] == "s3:GetObject"  # no bucket-wide List*/GetBucket* as grant_read would give
     assert sorted(map(_render, statement["Resource"])) == [f"<{bucket}.Arn>/faces/*", f"<{bucket}.Arn>/videos/*"]
 
 
 def test_only_the_start_function_may_invoke_the_face_detector_and_only_it(resources: Resources) -> None:
-    detector = _logical_id(resources, "PipelineDetectFaces", "AWS::Lambda::Function")
-    start_role = _role_of(resources, "PipelineStartJob")
+    detector = _logical_id(resources, "PipelineIngestDetectFaces", "AWS::Lambda::Function")
+    start_role = _role_of(resources, "PipelineIngestStartJob")
     callers = {role for role, statements in _statements_by_role(resources).items()
                if any(detector in json.dumps(s["Resource"]) for s in statements)}
     assert callers == {start_role}
@@ -135,9 +138,9 @@ def test_task_token_calls_name_exactly_the_job_state_machine(resources: Resource
     token_grants = {role: s for role, statements in _statements_by_role(resources).items() for s in statements
                     if any(a.startswith("states:SendTask") for a in _as_list(s["Action"]))}
     assert {role: sorted(_as_list(s["Action"])) for role, s in token_grants.items()} == {
-        _role_of(resources, "PipelineWebhook"): ["states:SendTaskSuccess"],
-        _role_of(resources, "PipelineAwaitWebhook"): ["states:SendTaskSuccess"],
-        _sfn_role_of(resources, "PipelinePoller"): ["states:SendTaskFailure", "states:SendTaskHeartbeat",
+        _role_of(resources, "PipelineWebhookIngressWebhook"): ["states:SendTaskSuccess"],
+        _role_of(resources, "PipelineJobWorkflowStoreToken"): ["states:SendTaskSuccess"],
+        _sfn_role_of(resources, POLLER): ["states:SendTaskFailure", "states:SendTaskHeartbeat",
                                                     "states:SendTaskSuccess"]}
     for statement in token_grants.values():
         assert _render(statement["Resource"]).endswith(f":stateMachine:{name}"), statement
@@ -146,12 +149,12 @@ def test_task_token_calls_name_exactly_the_job_state_machine(resources: Resource
 def test_the_job_may_start_only_its_poller_and_the_poller_only_itself(resources: Resources) -> None:
     starts = {role: s["Resource"] for role, statements in _statements_by_role(resources).items() for s in statements
               if "states:StartExecution" in _as_list(s["Action"])}
-    poller_name = resources[_logical_id(resources, "PipelinePoller", "AWS::StepFunctions::StateMachine")][
+    poller_name = resources[_logical_id(resources, POLLER, "AWS::StepFunctions::StateMachine")][
         "Properties"]["StateMachineName"]
-    assert starts[_sfn_role_of(resources, "PipelineJob")] == {
-        "Ref": _logical_id(resources, "PipelinePoller", "AWS::StepFunctions::StateMachine")}
-    assert _render(starts[_sfn_role_of(resources, "PipelinePoller")]).endswith(f":stateMachine:{poller_name}")
-    assert starts[_role_of(resources, "PipelineStartJob")] == {"Ref": _job(resources)}
+    assert starts[_sfn_role_of(resources, JOB)] == {
+        "Ref": _logical_id(resources, POLLER, "AWS::StepFunctions::StateMachine")}
+    assert _render(starts[_sfn_role_of(resources, POLLER)]).endswith(f":stateMachine:{poller_name}")
+    assert starts[_role_of(resources, "PipelineIngestStartJob")] == {"Ref": _job(resources)}
 
 
 def test_webhook_stage_is_throttled(resources: Resources) -> None:
@@ -195,7 +198,7 @@ def _of_type(resources: Resources, type_: str) -> dict[str, dict[str, Any]]:
 
 
 def _job(resources: Resources) -> str:
-    return _logical_id(resources, "PipelineJob", "AWS::StepFunctions::StateMachine")
+    return _logical_id(resources, JOB, "AWS::StepFunctions::StateMachine")
 
 
 def _sfn_role_of(resources: Resources, prefix: str) -> str:

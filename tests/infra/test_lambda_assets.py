@@ -38,7 +38,7 @@ def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_the_detector_has_an_asset_of_its_own(synthesized: Synthesized) -> None:
     keys = {lid: props["Code"]["S3Key"] for lid, props in _functions(synthesized).items()}
-    detector = [lid for lid in keys if lid.startswith("PipelineDetectFaces")]
+    detector = [lid for lid in keys if lid.startswith("PipelineIngestDetectFaces")]
     assert len(detector) == 1
     others = {key for lid, key in keys.items() if lid not in detector}
     assert len(others) == 1 and keys[detector[0]] not in others  # one shared asset, one for the detector
@@ -50,8 +50,8 @@ def test_opencv_stays_out_of_the_shared_asset_and_the_core_out_of_the_detectors(
     detector, _ = build_lambda_asset(DETECTOR_ASSET, runtime_target("arm64"))
     shared_top = {p.name for p in shared.iterdir()}
     detector_top = {p.name for p in detector.iterdir()}
-    assert not {"cv2", "numpy", "detect_faces", "face_detection"} & shared_top
-    assert {"cv2", "numpy", "detect_faces", "face_detection", "aws_lambda_powertools"} <= detector_top
+    assert not {"cv2", "numpy", "detect_faces"} & shared_top
+    assert {"cv2", "numpy", "detect_faces", "aws_lambda_powertools"} <= detector_top
     assert "faceswap" not in detector_top and "pydantic" not in detector_top
     # Pruned: test suites, type stubs and every cascade but the one the detector loads.
     assert [p.name for p in (detector / "cv2" / "data").glob("*.xml")] == ["haarcascade_frontalface_default.xml"]
@@ -96,8 +96,8 @@ def test_face_precheck_settings_come_from_context() -> None:
 
 
 def test_the_start_function_is_told_the_detector_and_the_samples(synthesized: Synthesized) -> None:
-    start = next(p for lid, p in _functions(synthesized).items() if lid.startswith("PipelineStartJob"))
-    detector = next(lid for lid in _functions(synthesized) if lid.startswith("PipelineDetectFaces"))
+    start = next(p for lid, p in _functions(synthesized).items() if lid.startswith("PipelineIngestStartJob"))
+    detector = next(lid for lid in _functions(synthesized) if lid.startswith("PipelineIngestDetectFaces"))
     env = start["Environment"]["Variables"]
     assert env["FACE_DETECTOR_FUNCTION"] == {"Ref": detector}
     assert (env["FACE_PRECHECK_SAMPLES"], env["FACE_DETECTOR_TIMEOUT_SECONDS"]) == ("8", "60")

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_cdk.assertions import Annotations, Match, Template
 
+from faceswap.layout import Env
 from tests.conftest import Synthesized
 
 SECRET_LIKE = re.compile(r"whsec_[A-Za-z0-9+/=]{8,}|emulator-key")
@@ -79,6 +80,15 @@ def test_no_secret_values_in_template_or_environment(synthesized: Synthesized) -
     for fn in Template.from_stack(synthesized.stack).find_resources("AWS::Lambda::Function").values():
         env = fn["Properties"].get("Environment", {}).get("Variables", {})
         assert not any("KEY" in k and "ARN" not in k for k in env), env.keys()
+
+
+def test_every_environment_variable_set_on_a_function_is_a_shared_name(synthesized: Synthesized) -> None:
+    """infra writes and the functions read the same names: faceswap.layout.Env spells each once."""
+    shared = {value for name, value in vars(Env).items() if not name.startswith("_")}
+    ours = [fn for fn in Template.from_stack(synthesized.stack).find_resources("AWS::Lambda::Function").values()
+            if str(fn["Properties"].get("Handler", "")).endswith(".app.lambda_handler")]
+    names = {name for fn in ours for name in fn["Properties"].get("Environment", {}).get("Variables", {})}
+    assert len(ours) == 8 and names and names <= shared, names - shared
 
 
 def test_task_token_calls_are_scoped_to_the_state_machine(synthesized: Synthesized) -> None:

@@ -1,25 +1,12 @@
-"""Polling and lookup helpers shared by the local AWS tests."""
+"""Lookup helpers shared by the local AWS tests (they wait with local.eventually)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from local.aws.stack import LocalStack
 
-T = TypeVar("T")
-
-
-def wait_until(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:
-    """Poll `probe` until it returns something truthy; fail with the timeout otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+WAIT_SECONDS, POLL_SECONDS = 10.0, 0.05  # how long the local AWS tests wait for something, and how often they look
 
 
 def get_item(aws: LocalStack, pk: str) -> dict[str, Any] | None:

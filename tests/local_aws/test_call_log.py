@@ -12,7 +12,8 @@ from typing import Any
 
 from local.aws.lambda_worker import RECORDER_ENV, scrub_parameters, token_digest
 from local.aws.stack import LocalStack
-from tests.local_aws.helpers import get_item, wait_until
+from local.eventually import eventually
+from tests.local_aws.helpers import get_item
 from tests.local_aws.test_workflow import execution_arn, finished
 
 
@@ -41,7 +42,7 @@ def test_function_and_state_machine_calls_are_attributed_and_tokens_traced(aws: 
                                                                            aws_call_log: Path) -> None:
     aws.client("s3").put_object(Bucket=aws.outputs["BucketName"], Key="in/logged1.json",
                                 Body=json.dumps({"wait_seconds": 60}).encode())
-    wait_until(lambda: get_item(aws, "token#logged1"))
+    eventually(lambda: get_item(aws, "token#logged1"), 30)
     aws.client("stepfunctions").stop_execution(executionArn=execution_arn(aws, "logged1"))
     finished(aws, execution_arn(aws, "logged1"))
     session = this_session(aws, aws_call_log)

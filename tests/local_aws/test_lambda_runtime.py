@@ -11,7 +11,8 @@ import uuid
 from typing import Any
 
 from local.aws.stack import LocalStack
-from tests.local_aws.helpers import get_item, wait_until
+from local.eventually import eventually
+from tests.local_aws.helpers import POLL_SECONDS, WAIT_SECONDS, get_item
 
 
 def invoke(aws: LocalStack, payload: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], Any]:
@@ -22,7 +23,8 @@ def invoke(aws: LocalStack, payload: dict[str, Any], **kwargs: Any) -> tuple[dic
 
 def test_s3_upload_runs_the_function_from_its_bundle(aws: LocalStack) -> None:
     aws.client("s3").put_object(Bucket=aws.outputs["BucketName"], Key="in/plain one.txt", Body=b"{}")
-    item = wait_until(lambda: get_item(aws, "ingest#in/plain one.txt"))
+    item = eventually(lambda: get_item(aws, "ingest#in/plain one.txt"), WAIT_SECONDS, interval=POLL_SECONDS,
+                      what="the ingest item")
     assert item["greeting"] == {"S": "hi"}  # the stack parameter reached the function's environment
     assert item["user"] == {"S": "demo"}  # read from Secrets Manager through the moto endpoint
     assert item["function"] == {"S": aws.function_name("Ingest")}
@@ -110,7 +112,8 @@ def test_async_failures_are_retried_then_dead_lettered(aws: LocalStack) -> None:
     assert aws.runtime.wait_for_async(10)
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=aws.outputs["DeadLetterQueueUrl"].rsplit("/", 1)[1])["QueueUrl"]
-    (message,) = wait_until(lambda: sqs.receive_message(QueueUrl=url).get("Messages"))
+    (message,) = eventually(lambda: sqs.receive_message(QueueUrl=url).get("Messages"), WAIT_SECONDS,
+                            interval=POLL_SECONDS, what="a dead letter")
     record = json.loads(message["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3

@@ -13,23 +13,25 @@ import pytest
 import requests
 
 from local.aws.stack import LocalStack
-from tests.local_aws.helpers import get_item, wait_until
+from local.eventually import eventually
+from tests.local_aws.helpers import POLL_SECONDS, WAIT_SECONDS, get_item
 
 
 def execution_arn(aws: LocalStack, name: str) -> str:
     return aws.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{name}"
 
 
-def finished(aws: LocalStack, arn: str, timeout: float = 10.0) -> dict[str, Any]:
+def finished(aws: LocalStack, arn: str, timeout: float = WAIT_SECONDS) -> dict[str, Any]:
     sfn = aws.client("stepfunctions")
-    return wait_until(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout)
+    return eventually(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout,
+                      interval=POLL_SECONDS, what=f"{arn} to end")
 
 
 def test_webhook_through_the_api_front_wins_the_race(aws: LocalStack) -> None:
     aws.client("s3").put_object(Bucket=aws.outputs["BucketName"], Key="in/race1.json",
                                 Body=json.dumps({"wait_seconds": 60}).encode())
-    wait_until(lambda: get_item(aws, "token#race1"))
-    wait_until(lambda: get_item(aws, "polls#race1"), timeout=5)  # a 60 s Wait went by (time warp)
+    _item(aws, "token#race1")
+    _item(aws, "polls#race1", timeout=5)  # a 60 s Wait went by (time warp)
     response = requests.post(aws.api.url_for("/hook"), json={"job": "race1"}, headers={"x-signature": "s"},
                              timeout=10)
     assert response.status_code == 200 and response.json() == {"ok": True, "job": "race1"}
@@ -54,7 +56,7 @@ def test_failed_execution_reaches_the_eventbridge_rule(aws: LocalStack) -> None:
     sfn.start_execution(stateMachineArn=aws.outputs["StateMachineArn"], name="broken1",
                         input=json.dumps({"job": "broken1"}))  # no wait_seconds: the Wait state fails
     assert finished(aws, execution_arn(aws, "broken1"))["status"] == "FAILED"
-    item = wait_until(lambda: get_item(aws, "failed#broken1"))
+    item = _item(aws, "failed#broken1")
     assert item["status"] == {"S": "FAILED"}
 
 
@@ -63,12 +65,12 @@ def test_stop_execution_aborts_at_once_runs_nothing_more_and_reaches_the_eventbr
     arn = sfn.start_execution(stateMachineArn=aws.outputs["StateMachineArn"], name="stop1",
                               input=json.dumps({"job": "stop1", "wait_seconds": 60}))["executionArn"]
     with _rule_on(aws, "ABORTED"):
-        wait_until(lambda: get_item(aws, "token#stop1"))  # the callback branch waits for its task token
+        _item(aws, "token#stop1")  # the callback branch waits for its task token
         stopped = sfn.stop_execution(executionArn=arn)
 
         execution = sfn.describe_execution(executionArn=arn)  # at once, as on AWS
         assert (execution["status"], execution["stopDate"]) == ("ABORTED", stopped["stopDate"])
-        item = wait_until(lambda: get_item(aws, "failed#stop1"))
+        item = _item(aws, "failed#stop1")
         assert item["status"] == {"S": "ABORTED"}
     history = sfn.get_execution_history(executionArn=arn)["events"]
     assert history[-1]["type"] == "ExecutionAborted"
@@ -155,11 +157,14 @@ def test_a_task_token_is_single_use_as_on_aws(aws: LocalStack) -> None:
 
 def _scheduled_token(sfn: Any, arn: str) -> str:
     """The task token of the execution's callback task, once the task has started waiting on it."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        events = sfn.get_execution_history(executionArn=arn)["events"]
-        if any(e["type"] == "TaskSubmitted" for e in events):
-            scheduled = next(e for e in events if e["type"] == "TaskScheduled")
-            return str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
-        time.sleep(0.05)
-    raise TimeoutError("the callback task did not start")
+    def submitted() -> list[dict[str, Any]] | None:
+        events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=arn)["events"]
+        return events if any(e["type"] == "TaskSubmitted" for e in events) else None
+
+    events = eventually(submitted, WAIT_SECONDS, interval=POLL_SECONDS, what="the callback task to start")
+    scheduled = next(e for e in events if e["type"] == "TaskScheduled")
+    return str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
+
+
+def _item(aws: LocalStack, pk: str, timeout: float = WAIT_SECONDS) -> dict[str, Any]:
+    return eventually(lambda: get_item(aws, pk), timeout, interval=POLL_SECONDS, what=f"the item {pk}")

@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
-from local.media import make_face_image, make_video
+from tests.media import Media
 
 BUCKET, TABLE = "media", "jobs"
 VIDEO, FACE = "videos/clip.mp4", "faces/face.png"
@@ -18,7 +18,7 @@ PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as u
 
 
 @pytest.fixture
-def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def aws(media: Media, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
@@ -26,8 +26,8 @@ def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        s3.upload_file(str(make_video(tmp_path / "clip.mp4", seconds=1, size=(160, 96))), BUCKET, VIDEO)
-        s3.upload_file(str(make_face_image(tmp_path / "face.png")), BUCKET, FACE)
+        s3.upload_file(str(media.video(seconds=1, size=(160, 96))), BUCKET, VIDEO)
+        s3.upload_file(str(media.face), BUCKET, FACE)
         table = boto3.resource("dynamodb").create_table(
             TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")

@@ -1,4 +1,4 @@
-"""The face detector (functions/face_detection and the detect_faces handler) on real generated media: it finds the
+"""The face detector (functions/detect_faces: its modules and its handler) on real generated media: it finds the
 astronaut where the vendor emulator finds her, and nothing in the coffee cup. The handler runs against S3 (moto)."""
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from face_detection import FaceCheckResult, HaarFaceDetector, check_faces
-from face_detection.request import DetectionRequest
-from face_detection.sampling import frame_indices, sample_frames
+from detect_faces.check import FaceCheckResult, check_faces
+from detect_faces.haar import HaarFaceDetector
+from detect_faces.request import DetectionRequest
+from detect_faces.sampling import frame_indices, sample_frames
 from faceswap.faces import FaceCheck
 from local.emulator.faces import detect_face
-from local.media import make_face_image, make_no_face_image, make_truncated_video, make_video
+from local.media import make_truncated_video
+from tests.media import Media
 
 BUCKET = "media"
 
@@ -35,12 +37,10 @@ class Files:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
-    root = tmp_path_factory.mktemp("faces")
-    return Files(face_video=make_video(root / "face.mp4", seconds=2, size=(320, 180)),
-                 no_face_video=make_video(root / "cup.mp4", seconds=2, size=(320, 180), face=False),
-                 face_photo=make_face_image(root / "face.png"),
-                 no_face_photo=make_no_face_image(root / "cup.png"))
+def files(media: Media) -> Files:
+    return Files(face_video=media.video(seconds=2, size=(320, 180)),
+                 no_face_video=media.video(seconds=2, size=(320, 180), face=False),
+                 face_photo=media.face, no_face_photo=media.no_face_image)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,8 @@ def test_sampled_frames_are_decoded_frames_of_the_video(files: Files) -> None:
     assert all(frame.shape == (180, 320, 3) and frame.dtype == np.uint8 for frame in frames)
 
 
-def test_a_file_opencv_cannot_decode_gives_no_frames(tmp_path: Path) -> None:
-    whole = make_video(tmp_path / "whole.mp4", seconds=1, size=(160, 96), moov_at_end=True)
+def test_a_file_opencv_cannot_decode_gives_no_frames(media: Media, tmp_path: Path) -> None:
+    whole = media.video(seconds=1, size=(160, 96), moov_at_end=True)
     cut = make_truncated_video(whole, tmp_path / "cut.mp4")  # its index was at the end: gone
     assert list(sample_frames(cut, 8)) == []
 

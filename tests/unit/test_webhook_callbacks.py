@@ -2,7 +2,7 @@
 executions waiting on real task tokens.
 
 Each execution parks its token under TOKEN#<task> (aws-sdk:dynamodb:updateItem.waitForTaskToken); the test hands
-it to `Callbacks.register_token`, as the await_webhook function does, in whichever order the case needs.
+it to `Callbacks.register_token`, as the store_token function does, in whichever order the case needs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from faceswap.jobs import JobSpec
 from faceswap.records import JobStore
 from local.aws import dynamodb_atomic
 from local.aws.server import MotoServer
+from local.eventually import eventually
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -47,23 +48,23 @@ class Stack:
         store.mark_submitted(f"job-{task_id}", claim.token, task_id, units=1, duration_seconds=1.0, interval_seconds=5)
         self.sfn.start_execution(stateMachineArn=self.machine, name=task_id,
                                  input=json.dumps({"pk": f"TOKEN#{task_id}"}))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            item = self.table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get("Item", {})
-            if "token" in item:
-                return str(item["token"])
-            time.sleep(0.01)
-        raise TimeoutError(f"{task_id} never waited")
+        item = eventually(lambda: self.table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get(
+            "Item", {}).get("token"), 30, interval=0.01, what=f"{task_id} to wait on its token")
+        return str(item)
 
     def execution(self, task_id: str, timeout: float = 10) -> dict[str, Any]:
-        """The execution once it left RUNNING (or still RUNNING after `timeout`)."""
+        """The execution once it left RUNNING."""
+        return eventually(lambda: (d := self._described(task_id))["status"] != "RUNNING" and d, timeout,
+                          interval=0.02, what=f"{task_id} to end")
+
+    def status_after(self, task_id: str, seconds: float) -> str:
+        """The execution's status once `seconds` have gone by (in which nothing was to end it)."""
+        time.sleep(seconds)
+        return str(self._described(task_id)["status"])
+
+    def _described(self, task_id: str) -> dict[str, Any]:
         arn = self.machine.replace(":stateMachine:", ":execution:") + f":{task_id}"
-        deadline = time.monotonic() + timeout
-        while True:
-            described: dict[str, Any] = self.sfn.describe_execution(executionArn=arn)
-            if described["status"] != "RUNNING" or time.monotonic() > deadline:
-                return described
-            time.sleep(0.02)
+        return dict(self.sfn.describe_execution(executionArn=arn))
 
     def task_item(self, task_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self.table.get_item(Key={"pk": f"TASK#{task_id}"},
@@ -137,7 +138,7 @@ def test_webhook_first_is_kept_for_the_token_which_then_signals(stack: Stack, ca
     token = stack.waiting_task("t-webhook-first")
     assert callbacks.on_webhook("t-webhook-first", "success", "msg_1") == "waiting_for_token"
     assert callbacks.on_webhook("t-webhook-first", "success", "msg_1") == "duplicate"  # not accepted twice
-    assert stack.execution("t-webhook-first", timeout=0.2)["status"] == "RUNNING"
+    assert stack.status_after("t-webhook-first", 0.2) == "RUNNING"
 
     assert callbacks.register_token("t-webhook-first", token) is True
 
@@ -158,7 +159,7 @@ def test_a_failure_delivery_is_recorded_but_left_to_the_poller(stack: Stack, cal
     assert callbacks.on_webhook("t-failed-late", "error", "msg_2") == "duplicate"
 
     for task in ("t-failed-early", "t-failed-late"):
-        assert stack.execution(task, timeout=0.2)["status"] == "RUNNING"
+        assert stack.status_after(task, 0.2) == "RUNNING"
         item = stack.task_item(task)
         assert item is not None and item["webhook_status"] == "error"
 
@@ -180,7 +181,7 @@ def test_the_retry_of_a_delivery_whose_signal_failed_ends_the_wait(stack: Stack)
 
     with pytest.raises(ClientError, match="ThrottlingException"):  # a 5xx: the vendor retries the delivery
         Callbacks(store, cast("SFNClient", _ThrottledOnce(stack.sfn))).on_webhook("t-throttled", "success", "msg_1")
-    assert stack.execution("t-throttled", timeout=0.2)["status"] == "RUNNING"
+    assert stack.status_after("t-throttled", 0.2) == "RUNNING"
 
     assert Callbacks(store, stack.sfn).on_webhook("t-throttled", "success", "msg_1") == "signalled"
     assert stack.execution("t-throttled")["status"] == "SUCCEEDED"

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from faceswap.media import BytesRangeReader, MediaInvalid, MediaLimits, probe_image, validate_image
-
-from . import media_files as mf
+from tests import media as mf
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from faceswap.media import BytesRangeReader, FileRangeReader, MediaInvalid, probe_mp4
-
-from . import media_files as mf
-from .conftest import VideoLibrary
+from tests import media as mf
+from tests.media import Media
 
 
 def rejection(data: bytes, **kwargs: int) -> MediaInvalid:
@@ -28,33 +27,33 @@ def rejection(data: bytes, **kwargs: int) -> MediaInvalid:
     ("60fps.mp4", 60.0, 0.2),
     ("31s.mp4", 1.0, 31.0),
 ])
-def test_reads_frame_rate_and_duration_of_h264_mp4(videos: VideoLibrary, name: str, fps: float,
+def test_reads_frame_rate_and_duration_of_h264_mp4(media: Media, name: str, fps: float,
                                                     duration: float) -> None:
-    info = probe_mp4(FileRangeReader(videos.path(name)))
+    info = probe_mp4(FileRangeReader(media.encoded(name)))
     assert info.container == "mp4" and info.brand == "isom"
     assert info.video_codec == "h264" and info.audio_codec is None
     assert info.fps == pytest.approx(fps, abs=0.005)
     assert info.duration_seconds == pytest.approx(duration, abs=0.01)
     assert (info.width, info.height) == (64, 64)
-    assert info.size_bytes == os.path.getsize(videos.path(name))
+    assert info.size_bytes == os.path.getsize(media.encoded(name))
 
 
-def test_finds_moov_at_the_end_and_at_the_start(videos: VideoLibrary) -> None:
-    at_end, faststart = videos.bytes("h264.mp4"), videos.bytes("faststart.mp4")
+def test_finds_moov_at_the_end_and_at_the_start(media: Media) -> None:
+    at_end, faststart = media.encoded_bytes("h264.mp4"), media.encoded_bytes("faststart.mp4")
     assert [name for name, _, _ in mf.top_level_boxes(at_end)][-1] == "moov"
     assert [name for name, _, _ in mf.top_level_boxes(faststart)][:2] == ["ftyp", "moov"]
     assert probe_mp4(BytesRangeReader(at_end)) == probe_mp4(BytesRangeReader(faststart))
 
 
-def test_reads_4k_and_portrait_sizes(videos: VideoLibrary) -> None:
-    assert probe_mp4(FileRangeReader(videos.path("4096x2160.mp4"))).width == 4096
-    portrait = probe_mp4(FileRangeReader(videos.path("portrait.mp4")))
+def test_reads_4k_and_portrait_sizes(media: Media) -> None:
+    assert probe_mp4(FileRangeReader(media.encoded("4096x2160.mp4"))).width == 4096
+    portrait = probe_mp4(FileRangeReader(media.encoded("portrait.mp4")))
     assert (portrait.width, portrait.height) == (48, 96)
 
 
-def test_rotation_matrix_swaps_the_displayed_size(videos: VideoLibrary, tmp_path: Path) -> None:
+def test_rotation_matrix_swaps_the_displayed_size(media: Media, tmp_path: Path) -> None:
     rotated = tmp_path / "rotated.mp4"
-    mf.ffmpeg("-display_rotation", "-90", "-i", str(videos.path("portrait.mp4")), "-c", "copy", str(rotated))
+    mf.ffmpeg("-display_rotation", "-90", "-i", str(media.encoded("portrait.mp4")), "-c", "copy", str(rotated))
     info = probe_mp4(FileRangeReader(rotated))
     assert info.rotation == 90
     assert (info.width, info.height) == (96, 48)
@@ -63,8 +62,8 @@ def test_rotation_matrix_swaps_the_displayed_size(videos: VideoLibrary, tmp_path
 @pytest.mark.parametrize(("name", "codec"), [
     ("h264.mov", "h264"), ("mpeg4.mov", "mpeg4"), ("mp3.mov", "h264"), ("amr.mov", "h264"),
 ])
-def test_reads_quicktime_movies(videos: VideoLibrary, name: str, codec: str) -> None:
-    info = probe_mp4(FileRangeReader(videos.path(name)))
+def test_reads_quicktime_movies(media: Media, name: str, codec: str) -> None:
+    info = probe_mp4(FileRangeReader(media.encoded(name)))
     assert info.container == "mov" and info.brand == "qt"
     assert info.video_codec == codec
 
@@ -79,19 +78,19 @@ def test_reads_quicktime_movies(videos: VideoLibrary, name: str, codec: str) -> 
     ("amr.mov", "h264", "amr"),
     ("opus.mp4", "h264", "opus"),
 ])
-def test_names_video_and_audio_codecs(videos: VideoLibrary, name: str, video: str, audio: str | None) -> None:
-    info = probe_mp4(FileRangeReader(videos.path(name)))
+def test_names_video_and_audio_codecs(media: Media, name: str, video: str, audio: str | None) -> None:
+    info = probe_mp4(FileRangeReader(media.encoded(name)))
     assert (info.video_codec, info.audio_codec) == (video, audio)
 
 
-def test_reads_only_one_block_of_a_small_file(videos: VideoLibrary) -> None:
-    reader = FileRangeReader(videos.path("h264.mp4"))
+def test_reads_only_one_block_of_a_small_file(media: Media) -> None:
+    reader = FileRangeReader(media.encoded("h264.mp4"))
     probe_mp4(reader)
     assert reader.requests == 1
 
 
-def test_accepts_largesize_and_to_end_box_headers(videos: VideoLibrary) -> None:
-    original = videos.bytes("h264.mp4")
+def test_accepts_largesize_and_to_end_box_headers(media: Media) -> None:
+    original = media.encoded_bytes("h264.mp4")
     expected = probe_mp4(BytesRangeReader(original))
     largesize = mf.with_largesize_mdat(original)
     assert ("mdat", 32, len(largesize) - 32 - mf.box(largesize, "moov")[1]) in mf.top_level_boxes(largesize)
@@ -102,8 +101,8 @@ def test_accepts_largesize_and_to_end_box_headers(videos: VideoLibrary) -> None:
 @pytest.mark.parametrize(("name", "detected"), [
     ("mpeg4.avi", "an AVI video"),
 ])
-def test_rejects_other_containers(videos: VideoLibrary, name: str, detected: str) -> None:
-    error = rejection(videos.bytes(name))
+def test_rejects_other_containers(media: Media, name: str, detected: str) -> None:
+    error = rejection(media.encoded_bytes(name))
     assert error.code == "unsupported_container"
     assert detected in error.message and "MP4 or MOV" in error.message
 
@@ -131,8 +130,8 @@ def test_rejects_a_zero_byte_file() -> None:
     assert reader.requests == 0
 
 
-def test_rejects_truncated_files(videos: VideoLibrary) -> None:
-    faststart, at_end = videos.bytes("faststart.mp4"), videos.bytes("h264.mp4")
+def test_rejects_truncated_files(media: Media) -> None:
+    faststart, at_end = media.encoded_bytes("faststart.mp4"), media.encoded_bytes("h264.mp4")
     moov_end = sum(mf.box(faststart, "moov"))
     cases = {
         "mdat cut short": faststart[: len(faststart) - 100],
@@ -144,23 +143,23 @@ def test_rejects_truncated_files(videos: VideoLibrary) -> None:
     assert codes == dict.fromkeys(cases, "video_truncated")
 
 
-def test_rejects_a_moov_larger_than_allowed(videos: VideoLibrary) -> None:
-    error = rejection(videos.bytes("h264.mp4"), max_moov_bytes=200)
+def test_rejects_a_moov_larger_than_allowed(media: Media) -> None:
+    error = rejection(media.encoded_bytes("h264.mp4"), max_moov_bytes=200)
     assert error.code == "video_header_too_large"
 
 
-def test_rejects_a_file_without_video(videos: VideoLibrary) -> None:
-    assert rejection(videos.bytes("audio_only.m4a")).code == "no_video_track"
+def test_rejects_a_file_without_video(media: Media) -> None:
+    assert rejection(media.encoded_bytes("audio_only.m4a")).code == "no_video_track"
 
 
-def test_rejects_a_fragmented_file_whose_length_is_unknown(videos: VideoLibrary) -> None:
-    data = videos.bytes("fragmented.mp4")
+def test_rejects_a_fragmented_file_whose_length_is_unknown(media: Media) -> None:
+    data = media.encoded_bytes("fragmented.mp4")
     assert "moof" in [name for name, _, _ in mf.top_level_boxes(data)]
     assert rejection(data).code == "fragmented_video"
 
 
-def test_rejects_a_damaged_index(videos: VideoLibrary) -> None:
-    data = bytearray(videos.bytes("faststart.mp4"))
+def test_rejects_a_damaged_index(media: Media) -> None:
+    data = bytearray(media.encoded_bytes("faststart.mp4"))
     moov_at, _ = mf.box(bytes(data), "moov")
     trak_at = data.index(b"trak", moov_at) - 4
     data[trak_at:trak_at + 4] = (10**6).to_bytes(4, "big")  # the trak now overruns its moov
@@ -168,9 +167,9 @@ def test_rejects_a_damaged_index(videos: VideoLibrary) -> None:
 
 
 @pytest.mark.parametrize("name", ["faststart.mp4", "aac.mp4", "mp3.mov"])
-def test_damaged_bytes_give_a_verdict_never_a_crash(videos: VideoLibrary, name: str) -> None:
+def test_damaged_bytes_give_a_verdict_never_a_crash(media: Media, name: str) -> None:
     """A corrupt upload must end as MediaInvalid (a clean job failure), not as an unhandled exception."""
-    original = videos.bytes(name)
+    original = media.encoded_bytes(name)
     rng = random.Random(name)
     for _ in range(300):
         data = bytearray(original)

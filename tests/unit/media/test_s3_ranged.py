@@ -18,9 +18,8 @@ from faceswap.media import (
     validate_image,
     validate_video,
 )
-
-from . import media_files as mf
-from .conftest import VideoLibrary
+from tests import media as mf
+from tests.media import Media
 
 PADDING = 20 * 1024 * 1024
 CORE_SRC = Path(__file__).resolve().parents[3] / "functions" / "core" / "src"
@@ -43,12 +42,12 @@ def test_reads_exact_ranges(s3: Any, bucket: str) -> None:
 
 
 @pytest.mark.parametrize("layout", ["moov_at_end", "faststart"])
-def test_validates_a_20_mb_video_with_a_few_small_reads(s3: Any, bucket: str, videos: VideoLibrary,
+def test_validates_a_20_mb_video_with_a_few_small_reads(s3: Any, bucket: str, media: Media,
                                                         layout: str) -> None:
     if layout == "moov_at_end":
-        data = mf.insert_free_box_before_moov(videos.bytes("aac.mp4"), PADDING)
+        data = mf.insert_free_box_before_moov(media.encoded_bytes("aac.mp4"), PADDING)
     else:  # faststart: the padding goes after the mdat, where no chunk offset points
-        data = videos.bytes("faststart.mp4") + mf.top_level_free_box(PADDING)
+        data = media.encoded_bytes("faststart.mp4") + mf.top_level_free_box(PADDING)
     size = upload(s3, bucket, f"big-{layout}.mp4", data)
     assert size > PADDING
 
@@ -61,8 +60,8 @@ def test_validates_a_20_mb_video_with_a_few_small_reads(s3: Any, bucket: str, vi
     assert (dst_duration(info.duration_seconds), billable_units(info.duration_seconds)) == (1, 1)
 
 
-def test_rejects_over_s3_with_the_vendor_limit_in_the_message(s3: Any, bucket: str, videos: VideoLibrary) -> None:
-    size = upload(s3, bucket, "long.mp4", videos.bytes("31s.mp4"))
+def test_rejects_over_s3_with_the_vendor_limit_in_the_message(s3: Any, bucket: str, media: Media) -> None:
+    size = upload(s3, bucket, "long.mp4", media.encoded_bytes("31s.mp4"))
     reader = S3RangeReader(s3, bucket, "long.mp4")
     with pytest.raises(MediaInvalid) as caught:
         validate_video(reader)
@@ -72,8 +71,8 @@ def test_rejects_over_s3_with_the_vendor_limit_in_the_message(s3: Any, bucket: s
     assert reader.bytes_fetched == size  # a tiny file fits in the first block
 
 
-def test_accepts_a_30_s_video(s3: Any, bucket: str, videos: VideoLibrary) -> None:
-    upload(s3, bucket, "thirty.mp4", videos.bytes("30s.mp4"))
+def test_accepts_a_30_s_video(s3: Any, bucket: str, media: Media) -> None:
+    upload(s3, bucket, "thirty.mp4", media.encoded_bytes("30s.mp4"))
     info = validate_video(S3RangeReader(s3, bucket, "thirty.mp4"))
     assert info.duration_seconds == pytest.approx(30.0)
     assert (dst_duration(info.duration_seconds), billable_units(info.duration_seconds)) == (30, 6)
@@ -87,21 +86,21 @@ def test_accepts_a_30_s_video(s3: Any, bucket: str, videos: VideoLibrary) -> Non
     ("mjpeg.mp4", "unsupported_codec"),
     ("mpeg4.avi", "unsupported_container"),
 ])
-def test_rejects_each_vendor_limit(s3: Any, bucket: str, videos: VideoLibrary, name: str, code: str) -> None:
-    upload(s3, bucket, name, videos.bytes(name))
+def test_rejects_each_vendor_limit(s3: Any, bucket: str, media: Media, name: str, code: str) -> None:
+    upload(s3, bucket, name, media.encoded_bytes(name))
     with pytest.raises(MediaInvalid) as caught:
         validate_video(S3RangeReader(s3, bucket, name))
     assert caught.value.code == code
 
 
 @pytest.mark.parametrize("name", ["29.97fps.mp4", "30fps.mp4", "h264.mov", "mpeg4.mp4", "mp3.mov", "amr.mov"])
-def test_accepts_what_the_vendor_accepts(s3: Any, bucket: str, videos: VideoLibrary, name: str) -> None:
-    upload(s3, bucket, name, videos.bytes(name))
+def test_accepts_what_the_vendor_accepts(s3: Any, bucket: str, media: Media, name: str) -> None:
+    upload(s3, bucket, name, media.encoded_bytes(name))
     assert validate_video(S3RangeReader(s3, bucket, name)).duration_seconds > 0
 
 
-def test_size_limit_needs_no_media_read(s3: Any, bucket: str, videos: VideoLibrary) -> None:
-    data = mf.insert_free_box_before_moov(videos.bytes("h264.mp4"), PADDING)
+def test_size_limit_needs_no_media_read(s3: Any, bucket: str, media: Media) -> None:
+    data = mf.insert_free_box_before_moov(media.encoded_bytes("h264.mp4"), PADDING)
     size = upload(s3, bucket, "over-limit.mp4", data)
     reader = S3RangeReader(s3, bucket, "over-limit.mp4", size=size)
     with pytest.raises(MediaInvalid) as caught:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
 from faceswap.config import PipelineSettings, VendorSettings
+from faceswap.layout import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 
     from faceswap.youcam.client import YouCamClient
 
-SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within five minutes
-# Powertools' own knob; when it is unset we keep secrets five minutes (Powertools alone would keep them 5 s).
-SECRET_CACHE_ENV = "POWERTOOLS_PARAMETERS_MAX_AGE"
+# A rotated secret is picked up within five minutes. Powertools' own knob (Env.POWERTOOLS_PARAMETERS_MAX_AGE)
+# overrides it; unset, Powertools alone would keep secrets 5 s.
+SECRET_CACHE_SECONDS = 300
 
 
 @cache
@@ -74,7 +75,7 @@ def webhook_secrets() -> list[str]:
 
 def secret_max_age() -> int:
     """Seconds a secret stays cached in a warm container (0: read it on every use)."""
-    raw = os.environ.get(SECRET_CACHE_ENV, "").strip()
+    raw = os.environ.get(Env.POWERTOOLS_PARAMETERS_MAX_AGE, "").strip()
     return int(raw) if raw else SECRET_CACHE_SECONDS
 
 

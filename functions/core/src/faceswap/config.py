@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from faceswap import layout
+from faceswap.layout import Env
+
 DEFAULT_BASE_URL = "https://yce-api-01.makeupar.com"
 # The seed names a feature-specific File API path; the generic spec names /s2s/v2.0/file (unconfirmed which
 # one the vendor prefers), so both are configuration.
@@ -69,24 +72,24 @@ class VendorSettings:
     @classmethod
     def from_env(cls) -> VendorSettings:
         return cls(
-            base_url=os.environ.get("YOUCAM_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
-            file_path=os.environ.get("YOUCAM_FILE_PATH", DEFAULT_FILE_PATH),
-            task_path=os.environ.get("YOUCAM_TASK_PATH", DEFAULT_TASK_PATH),
+            base_url=os.environ.get(Env.YOUCAM_BASE_URL, DEFAULT_BASE_URL).rstrip("/"),
+            file_path=os.environ.get(Env.YOUCAM_FILE_PATH, DEFAULT_FILE_PATH),
+            task_path=os.environ.get(Env.YOUCAM_TASK_PATH, DEFAULT_TASK_PATH),
             default_polling_interval_seconds=_env_float(
-                "DEFAULT_POLLING_INTERVAL_SECONDS", DEFAULT_POLLING_INTERVAL_SECONDS
+                Env.DEFAULT_POLLING_INTERVAL_SECONDS, DEFAULT_POLLING_INTERVAL_SECONDS
             ),
-            polling_interval_unit=os.environ.get("POLLING_INTERVAL_UNIT", "auto"),
-            connect_timeout_seconds=_env_float("YOUCAM_CONNECT_TIMEOUT_SECONDS", 5.0),
-            read_timeout_seconds=_env_float("YOUCAM_READ_TIMEOUT_SECONDS", 30.0),
-            upload_timeout_seconds=_env_float("YOUCAM_UPLOAD_TIMEOUT_SECONDS", 300.0),
-            max_retries=_env_int("YOUCAM_MAX_RETRIES", 4),
-            backoff_factor_seconds=_env_float("YOUCAM_BACKOFF_SECONDS", 0.5),
-            backoff_jitter_seconds=_env_float("YOUCAM_BACKOFF_JITTER_SECONDS", 0.25),
-            max_retry_after_seconds=_env_int("YOUCAM_MAX_RETRY_AFTER_SECONDS", 30),
-            retry_create_on_server_error=_env_bool("YOUCAM_RETRY_CREATE_ON_SERVER_ERROR", False),
-            credit_path=os.environ.get("YOUCAM_CREDIT_PATH", DEFAULT_CREDIT_PATH),
-            transfer_chunk_bytes=_env_int("YOUCAM_TRANSFER_CHUNK_BYTES", 1024 * 1024),
-            mov_content_type=os.environ.get("YOUCAM_MOV_CONTENT_TYPE", "").strip() or DEFAULT_MOV_CONTENT_TYPE,
+            polling_interval_unit=os.environ.get(Env.POLLING_INTERVAL_UNIT, "auto"),
+            connect_timeout_seconds=_env_float(Env.YOUCAM_CONNECT_TIMEOUT_SECONDS, 5.0),
+            read_timeout_seconds=_env_float(Env.YOUCAM_READ_TIMEOUT_SECONDS, 30.0),
+            upload_timeout_seconds=_env_float(Env.YOUCAM_UPLOAD_TIMEOUT_SECONDS, 300.0),
+            max_retries=_env_int(Env.YOUCAM_MAX_RETRIES, 4),
+            backoff_factor_seconds=_env_float(Env.YOUCAM_BACKOFF_SECONDS, 0.5),
+            backoff_jitter_seconds=_env_float(Env.YOUCAM_BACKOFF_JITTER_SECONDS, 0.25),
+            max_retry_after_seconds=_env_int(Env.YOUCAM_MAX_RETRY_AFTER_SECONDS, 30),
+            retry_create_on_server_error=_env_bool(Env.YOUCAM_RETRY_CREATE_ON_SERVER_ERROR, False),
+            credit_path=os.environ.get(Env.YOUCAM_CREDIT_PATH, DEFAULT_CREDIT_PATH),
+            transfer_chunk_bytes=_env_int(Env.YOUCAM_TRANSFER_CHUNK_BYTES, 1024 * 1024),
+            mov_content_type=os.environ.get(Env.YOUCAM_MOV_CONTENT_TYPE, "").strip() or DEFAULT_MOV_CONTENT_TYPE,
         )
 
 
@@ -97,10 +100,10 @@ class PipelineSettings:
     bucket: str
     jobs_table: str
     api_key_secret_arn: str
-    videos_prefix: str = "videos/"
-    faces_prefix: str = "faces/"
-    jobs_prefix: str = "jobs/"
-    results_prefix: str = "results/"
+    videos_prefix: str = layout.VIDEOS_PREFIX
+    faces_prefix: str = layout.FACES_PREFIX
+    jobs_prefix: str = layout.JOBS_PREFIX
+    results_prefix: str = layout.RESULTS_PREFIX
     state_machine_arn: str = ""
     webhook_secret_arn: str = ""
     start_timeout_seconds: int = 600
@@ -117,18 +120,18 @@ class PipelineSettings:
     def from_env(cls) -> PipelineSettings:
         env = os.environ
         return cls(
-            bucket=env.get("BUCKET_NAME", ""),
-            jobs_table=env.get("JOBS_TABLE", ""),
-            api_key_secret_arn=env.get("API_KEY_SECRET_ARN", ""),
-            videos_prefix=env.get("VIDEOS_PREFIX", "videos/"),
-            faces_prefix=env.get("FACES_PREFIX", "faces/"),
-            jobs_prefix=env.get("JOBS_PREFIX", "jobs/"),
-            results_prefix=env.get("RESULTS_PREFIX", "results/"),
-            state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
-            webhook_secret_arn=env.get("WEBHOOK_SECRET_ARN", ""),
-            start_timeout_seconds=_env_int("START_TIMEOUT_SECONDS", 600),
-            retry_min_age_seconds=_env_int("RETRY_MIN_AGE_SECONDS", 55),
-            face_detector_function=env.get("FACE_DETECTOR_FUNCTION", ""),
-            face_precheck_samples=_env_int("FACE_PRECHECK_SAMPLES", 8),
-            face_detector_timeout_seconds=_env_int("FACE_DETECTOR_TIMEOUT_SECONDS", 60),
+            bucket=env.get(Env.BUCKET_NAME, ""),
+            jobs_table=env.get(Env.JOBS_TABLE, ""),
+            api_key_secret_arn=env.get(Env.API_KEY_SECRET_ARN, ""),
+            videos_prefix=env.get(Env.VIDEOS_PREFIX, layout.VIDEOS_PREFIX),
+            faces_prefix=env.get(Env.FACES_PREFIX, layout.FACES_PREFIX),
+            jobs_prefix=env.get(Env.JOBS_PREFIX, layout.JOBS_PREFIX),
+            results_prefix=env.get(Env.RESULTS_PREFIX, layout.RESULTS_PREFIX),
+            state_machine_arn=env.get(Env.STATE_MACHINE_ARN, ""),
+            webhook_secret_arn=env.get(Env.WEBHOOK_SECRET_ARN, ""),
+            start_timeout_seconds=_env_int(Env.START_TIMEOUT_SECONDS, 600),
+            retry_min_age_seconds=_env_int(Env.RETRY_MIN_AGE_SECONDS, 55),
+            face_detector_function=env.get(Env.FACE_DETECTOR_FUNCTION, ""),
+            face_precheck_samples=_env_int(Env.FACE_PRECHECK_SAMPLES, 8),
+            face_detector_timeout_seconds=_env_int(Env.FACE_DETECTOR_TIMEOUT_SECONDS, 60),
         )

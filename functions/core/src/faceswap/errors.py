@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faceswap.youcam.errors import task_error_from_code
+from faceswap.youcam.errors import InvalidApiKey, TaskTimedOut, task_error_from_code
 
 
 class JobRejected(Exception):
@@ -37,6 +37,10 @@ class VendorTaskFailed(Exception):
 
 
 VENDOR_ERROR_PREFIX = "Vendor."  # Step Functions error names of failed vendor tasks: Vendor.<engine code>
+# Error names the poller itself gives the job (no function raises them): its poll limit, and a Step Functions error
+# renamed (SendTaskFailure refuses names that begin with "States.").
+POLL_LIMIT_REACHED = "PollLimitReached"
+POLLER_FAILED = "PollerFailed"
 
 
 def vendor_task_error(code: str | None, message: str | None) -> dict[str, str]:
@@ -102,18 +106,22 @@ def _cause_message(cause: str | None) -> str:
 
 
 _STATE_MACHINE_ERRORS: dict[str, tuple[str, str]] = {
-    "VendorTaskExpired": ("vendor_task_expired", "The vendor forgot the task (not polled in time). Re-run the job "
-                          "with a new \"run\" number; check the vendor console for units already spent."),
-    "PollLimitReached": ("poll_limit_reached", "The vendor took longer than max_polls allows. Raise "
-                         "faceswap:max_polls or re-run later."),
-    "VendorUnavailable": ("vendor_unavailable", "The vendor kept failing or rate-limiting us. Re-run later."),
-    "PollerFailed": ("poller_failed", "The poller could not check the vendor task (the message names the step; "
-                     "see the poller's log group). Re-run the job with a new \"run\" number."),
-    "States.HeartbeatTimeout": ("poller_lost", "The job's poller stopped (see the poller's log group and the "
-                                 "PollerExecutionsFailed alarm) and no webhook came. Re-run the job with a new "
-                                 "\"run\" number."),
+    VendorTaskExpired.__name__: (
+        "vendor_task_expired", "The vendor forgot the task (not polled in time). Re-run the job with a new \"run\" "
+        "number; check the vendor console for units already spent."),
+    POLL_LIMIT_REACHED: (
+        "poll_limit_reached", "The vendor took longer than max_polls allows. Raise faceswap:max_polls or re-run "
+        "later."),
+    VendorUnavailable.__name__: (
+        "vendor_unavailable", "The vendor kept failing or rate-limiting us. Re-run later."),
+    POLLER_FAILED: (
+        "poller_failed", "The poller could not check the vendor task (the message names the step; see the poller's "
+        "log group). Re-run the job with a new \"run\" number."),
+    "States.HeartbeatTimeout": (
+        "poller_lost", "The job's poller stopped (see the poller's log group and the PollerExecutionsFailed alarm) and "
+        "no webhook came. Re-run the job with a new \"run\" number."),
     "States.Timeout": ("timeout", "A step timed out. Re-run the job; raise the timeouts if it keeps happening."),
     "States.TaskFailed": ("task_failed", "A step failed; see the execution in the Step Functions console."),
-    "InvalidApiKey": ("InvalidApiKey", "Put a valid YouCam API key into the API-key secret, then re-run."),
-    "TaskTimedOut": ("TaskTimeout", "The vendor timed out processing the video. Re-run the job later."),
+    InvalidApiKey.__name__: ("InvalidApiKey", "Put a valid YouCam API key into the API-key secret, then re-run."),
+    TaskTimedOut.__name__: ("TaskTimeout", "The vendor timed out processing the video. Re-run the job later."),
 }

@@ -28,7 +28,7 @@ metrics = Metrics()  # Powertools shares metrics between instances: the handler'
 
 @dataclass(frozen=True)
 class FaceCheck:
-    """The detector's answer (face_detection.FaceCheckResult, as JSON)."""
+    """The detector's answer (detect_faces.check.FaceCheckResult, as JSON)."""
 
     frames_checked: int
     frames_with_face: int

@@ -7,7 +7,7 @@ state machine could not catch: run timeout, abort).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -19,8 +19,10 @@ from faceswap.errors import (
     VendorUnavailable,
     vendor_task_error,
 )
-from faceswap.records import SUCCEEDED, JobStore
-from faceswap.results import OUTPUT_NAME, ResultWriter
+from faceswap.layout import OUTPUT_NAME, SUCCEEDED
+from faceswap.records import JobStore
+from faceswap.results import ResultWriter
+from faceswap.states import FinalizeOutput
 from faceswap.transfer import copy_result_to_s3
 from faceswap.youcam.errors import InvalidTaskId, YouCamError
 
@@ -40,7 +42,7 @@ class Finisher:
     store: JobStore
     results: ResultWriter
 
-    def finalize(self, job_id: str, task_id: str, client: YouCamClient) -> dict[str, Any]:
+    def finalize(self, job_id: str, task_id: str, client: YouCamClient) -> FinalizeOutput:
         """Runs once the vendor task succeeded (the poller hands a failed task to Record failure itself). Should
         the API now say otherwise, the failure is recorded and raised: the job must not end SUCCEEDED."""
         status = _final_status(client, task_id)
@@ -54,7 +56,7 @@ class Finisher:
         if self.store.mark_succeeded(job_id, output_key):
             self.results.write_status(job_id, self.store.get(job_id) or {}, SUCCEEDED)
         logger.info("job succeeded", extra={"output_key": output_key})
-        return {"succeeded": True, "output_key": output_key}
+        return FinalizeOutput(succeeded=True, output_key=output_key)
 
     def record_failure(self, job_id: str, report: ErrorReport) -> bool:
         """Writes error.json unless the job already ended (first final state wins)."""

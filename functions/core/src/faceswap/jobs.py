@@ -13,8 +13,10 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from faceswap import layout
 from faceswap.config import PipelineSettings
 from faceswap.errors import JobRejected
+from faceswap.layout import MANIFEST_SUFFIX
 
 MAX_MANIFEST_BYTES = 16 * 1024
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -47,7 +49,7 @@ class JobSpec:
     @property
     def job_id(self) -> str:
         """Also the execution name: deterministic, so a repeated event cannot start a second run."""
-        return self.name if self.run == 1 else f"{self.name}--run{self.run}"
+        return layout.job_id(self.name, self.run)
 
 
 def job_name_from_key(key: str) -> str:
@@ -81,10 +83,10 @@ def job_from_video(key: str, metadata: dict[str, str], settings: PipelineSetting
 
 def _name_from_manifest_key(key: str, jobs_prefix: str) -> str:
     relative = key[len(jobs_prefix):]
-    if "/" in relative or not relative.endswith(".json"):
+    if "/" in relative or not relative.endswith(MANIFEST_SUFFIX):
         raise JobRejected("manifest_key_invalid", f"{key} is not a job manifest key.",
                           f"Upload manifests directly under {jobs_prefix} as <name>.json.")
-    name = relative[: -len(".json")]
+    name = relative.removesuffix(MANIFEST_SUFFIX)
     if not NAME_PATTERN.fullmatch(name):
         raise JobRejected("job_name_invalid", f"The job name {name!r} is not allowed.",
                           "Use 1-64 letters, digits, '-' or '_', starting with a letter or digit.")

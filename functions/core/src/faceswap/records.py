@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from faceswap.errors import ErrorReport
+from faceswap.layout import FAILED, PARTITION_KEY, STARTING, SUBMITTED, SUCCEEDED, TTL_ATTRIBUTE, job_key, task_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-    from faceswap.jobs import JobSpec  # typing only: keeps pydantic out of every handler but the start one
+    from faceswap.jobs import JobSpec  # typing only: the job store does not need the manifest
 
-STARTING, SUBMITTED, SUCCEEDED, FAILED = "STARTING", "SUBMITTED", "SUCCEEDED", "FAILED"
 CREATING = "creating"  # phase of a STARTING job once the vendor task may exist (the create call was sent)
 RECORD_TTL_SECONDS = 90 * 24 * 3600
 TASK_TTL_SECONDS = 2 * 24 * 3600  # the vendor forgets task ids after 24 h
@@ -59,13 +59,14 @@ class JobStore:
     def claim(self, job: JobSpec, attempt_id: str = "") -> Claim:
         """Conditional put: exactly one of any number of concurrent duplicate events gets the job."""
         now = self._clock()
-        item: dict[str, Any] = {"pk": _job_pk(job.job_id), "job_id": job.job_id, "name": job.name, "run": job.run,
+        item: dict[str, Any] = {
+                PARTITION_KEY: job_key(job.job_id), "job_id": job.job_id, "name": job.name, "run": job.run,
                 "state": STARTING, "video_key": job.video_key, "face_key": job.face_key,
                 "source_key": job.source_key, "created_at": _iso(now), "created_epoch": int(now),
-                "expires_at": int(now) + RECORD_TTL_SECONDS, "claimed_by": attempt_id, "claimed_epoch": int(now),
+                TTL_ATTRIBUTE: int(now) + RECORD_TTL_SECONDS, "claimed_by": attempt_id, "claimed_epoch": int(now),
                 "claim_token": _new_token()}
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._table.put_item(Item=item, ConditionExpression=f"attribute_not_exists({PARTITION_KEY})")
             return Claim(True, token=item["claim_token"])
         except ClientError as exc:
             if _is_condition_failure(exc):
@@ -76,7 +77,7 @@ class JobStore:
         """Give a claim back (nothing was spent yet) so that the event's retry can take it again; a claim another
         attempt took over is not ours to delete any more."""
         try:
-            self._table.delete_item(Key={"pk": _job_pk(job_id)}, **_held_by(token))
+            self._table.delete_item(Key=_job_key(job_id), **_held_by(token))
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise
@@ -92,7 +93,7 @@ class JobStore:
             values[":seen"] = seen
         try:
             self._table.update_item(
-                Key={"pk": _job_pk(job_id)},
+                Key=_job_key(job_id),
                 UpdateExpression="SET claimed_by = :me, claim_token = :token, claimed_epoch = :now",
                 ConditionExpression="#s = :starting AND " + (
                     "claim_token = :seen" if seen else "attribute_not_exists(claim_token)"),  # records of old code
@@ -114,7 +115,7 @@ class JobStore:
                              ":now": int(self._clock())})
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        return self._table.get_item(Key={"pk": _job_pk(job_id)}, ConsistentRead=True).get("Item")
+        return self._table.get_item(Key=_job_key(job_id), ConsistentRead=True).get("Item")
 
     def mark_submitted(self, job_id: str, token: str, task_id: str, units: int, duration_seconds: float,
                        interval_seconds: int) -> None:
@@ -129,12 +130,12 @@ class JobStore:
             {**held["ExpressionAttributeValues"], ":s": SUBMITTED, ":t": task_id, ":u": units,
              ":d": str(round(duration_seconds, 3)), ":now": _iso(now), ":i": interval_seconds})
         # An update, not a put: a token stored first (a resumed execution) must survive.
-        self._table.update_item(Key={"pk": _task_pk(task_id)}, UpdateExpression="SET job_id = :j, expires_at = :e",
+        self._table.update_item(Key=_task_key(task_id), UpdateExpression=f"SET job_id = :j, {TTL_ATTRIBUTE} = :e",
                                 ExpressionAttributeValues={":j": job_id, ":e": int(now) + TASK_TTL_SECONDS})
 
     def _fenced_update(self, job_id: str, update: str, condition: str, values: dict[str, Any]) -> None:
         try:
-            self._table.update_item(Key={"pk": _job_pk(job_id)}, UpdateExpression=update,
+            self._table.update_item(Key=_job_key(job_id), UpdateExpression=update,
                                     ConditionExpression=condition, ExpressionAttributeNames={"#s": "state"},
                                     ExpressionAttributeValues=values)
         except ClientError as exc:
@@ -152,7 +153,7 @@ class JobStore:
     def store_token(self, task_id: str, token: str) -> CallbackState:
         """The item after the write (ALL_NEW): it holds the webhook status if a delivery was recorded first."""
         item = self._table.update_item(
-            Key={"pk": _task_pk(task_id)}, UpdateExpression="SET callback_token = :t",
+            Key=_task_key(task_id), UpdateExpression="SET callback_token = :t",
             ExpressionAttributeValues={":t": token}, ReturnValues="ALL_NEW",
         )["Attributes"]
         return _callback_state(item)
@@ -163,9 +164,9 @@ class JobStore:
         for ids we never submitted."""
         try:
             response = self._table.update_item(
-                Key={"pk": _task_pk(task_id)},
+                Key=_task_key(task_id),
                 UpdateExpression="SET webhook_status = :s, webhook_received_at = :now ADD webhook_ids :id",
-                ConditionExpression="attribute_exists(pk)",
+                ConditionExpression=f"attribute_exists({PARTITION_KEY})",
                 ExpressionAttributeValues={":s": task_status, ":now": _iso(self._clock()), ":id": {webhook_id}},
                 ReturnValues="ALL_OLD",
             )
@@ -179,9 +180,9 @@ class JobStore:
         sets = ", ".join(f"#{k} = :{k}" for k in fields)
         try:
             self._table.update_item(
-                Key={"pk": _job_pk(job_id)},
+                Key=_job_key(job_id),
                 UpdateExpression=f"SET #s = :s, finished_at = :now, {sets}",
-                ConditionExpression="attribute_exists(pk) AND NOT #s IN (:succeeded, :failed)",
+                ConditionExpression=f"attribute_exists({PARTITION_KEY}) AND NOT #s IN (:succeeded, :failed)",
                 ExpressionAttributeNames={"#s": "state", **{f"#{k}": k for k in fields}},
                 ExpressionAttributeValues={":s": state, ":now": _iso(self._clock()), ":succeeded": SUCCEEDED,
                                            ":failed": FAILED, **{f":{k}": v for k, v in fields.items()}},
@@ -204,12 +205,12 @@ def _held_by(token: str) -> dict[str, Any]:
             "ExpressionAttributeValues": {":starting": STARTING, ":mine": token}}
 
 
-def _job_pk(job_id: str) -> str:
-    return f"JOB#{job_id}"
+def _job_key(job_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: job_key(job_id)}
 
 
-def _task_pk(task_id: str) -> str:
-    return f"TASK#{task_id}"
+def _task_key(task_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: task_key(task_id)}
 
 
 def _iso(epoch: float) -> str:

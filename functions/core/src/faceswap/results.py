@@ -8,12 +8,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from faceswap.errors import ErrorReport
+from faceswap.layout import ERROR_NAME, FAILED, STATUS_NAME, result_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-OUTPUT_NAME, STATUS_NAME, ERROR_NAME = "output.mp4", "status.json", "error.json"
-
 
 class ResultWriter:
     def __init__(self, s3: S3Client, bucket: str, results_prefix: str) -> None:
@@ -22,14 +20,14 @@ class ResultWriter:
         self._prefix = results_prefix
 
     def key(self, job_id: str, name: str) -> str:
-        return f"{self._prefix}{job_id}/{name}"
+        return result_key(job_id, name, self._prefix)
 
     def write_status(self, job_id: str, record: dict[str, Any], state: str) -> None:
         status = {"job_id": job_id, "state": state, "written_at": _now(), **_public_fields(record)}
         self._put_json(self.key(job_id, STATUS_NAME), status)
 
     def write_error(self, job_id: str, report: ErrorReport, record: dict[str, Any] | None = None) -> None:
-        body = {"job_id": job_id, "state": "FAILED", "written_at": _now(), **report.to_dict(),
+        body = {"job_id": job_id, "state": FAILED, "written_at": _now(), **report.to_dict(),
                 **_public_fields(record or {})}
         # error.json last: whoever sees it (the CLI, a watcher) finds status.json already written.
         self._put_json(self.key(job_id, STATUS_NAME), {k: body[k] for k in ("job_id", "state", "written_at")}

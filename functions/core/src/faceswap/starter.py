@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from faceswap.errors import ErrorReport, JobRejected, VendorUnavailable
 from faceswap.faces import FacePrecheck
 from faceswap.jobs import JobSpec, job_from_manifest, job_from_video, job_name_from_key
+from faceswap.layout import STARTING, SUBMITTED
 from faceswap.media import (
     MediaInvalid,
     MediaLimits,
@@ -33,10 +34,11 @@ from faceswap.media import (
     validate_image,
     validate_video,
 )
-from faceswap.records import CREATING, STARTING, SUBMITTED, ClaimLost, JobStore
+from faceswap.polling import wait_seconds
+from faceswap.records import CREATING, ClaimLost, JobStore
 from faceswap.results import ResultWriter
+from faceswap.states import ExecutionInput
 from faceswap.transfer import upload_to_vendor
-from faceswap.workflow_input import execution_input, wait_seconds
 from faceswap.youcam.errors import RateLimited, YouCamError
 
 if TYPE_CHECKING:
@@ -185,7 +187,7 @@ class JobStarter:
     def _start_execution(self, job_id: str, task_id: str, interval: float | None) -> None:
         try:
             self.sfn.start_execution(stateMachineArn=self.settings.state_machine_arn, name=job_id,
-                                     input=execution_input(job_id, task_id, interval))
+                                     input=ExecutionInput.first(job_id, task_id, wait_seconds(interval)).to_json())
         except self.sfn.exceptions.ExecutionAlreadyExists:
             logger.info("execution already exists")
 

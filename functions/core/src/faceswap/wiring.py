@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from faceswap import aws
 from faceswap.callbacks import Callbacks
-from faceswap.finishing import Finisher
 from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 
 if TYPE_CHECKING:
     from faceswap.faces import FacePrecheck
+    from faceswap.finishing import Finisher
     from faceswap.starter import JobStarter
 
 
@@ -29,12 +29,15 @@ def results() -> ResultWriter:
 
 @cache
 def finisher() -> Finisher:
+    # Imported here: the webhook (which never finishes a job) does not load the state contracts (pydantic).
+    from faceswap.finishing import Finisher
+
     return Finisher(aws.s3(), aws.settings().bucket, store(), results())
 
 
 @cache
 def starter() -> JobStarter:
-    # Imported here: only the start function needs the manifest model (pydantic) and the media checks.
+    # Imported here: only the start function needs the manifest and the media checks.
     from faceswap.media import MediaLimits
     from faceswap.starter import JobStarter
 

@@ -9,8 +9,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from face_detection.haar import HaarFaceDetector
-from face_detection.sampling import sample_frames
+from detect_faces.haar import HaarFaceDetector
+from detect_faces.sampling import sample_frames
 
 
 @dataclass(frozen=True)

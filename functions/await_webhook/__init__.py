@@ -1,1 +1,0 @@
-"""Lambda handler package: await_webhook."""

@@ -1,0 +1,119 @@
+"""The job workflow: the functions its states call, the job (Standard) and its poller (Express) state machines
+(their chains: infra/workflow.py), and the rule that records executions the job could not (run timeout, abort)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as sm
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from faceswap.layout import Env
+from infra.config import PipelineConfig, log_retention
+from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
+from infra.storage import dead_letter_queue
+from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
+
+
+@dataclass(frozen=True)
+class MachineNames:
+    """The state machines' names (<= 80 characters), known before the machines: they start and signal each
+    other by ARN, which is built from these."""
+
+    job: str
+    poller: str
+
+
+class JobWorkflow(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, factory: FunctionFactory,
+                 names: MachineNames, bucket: s3.IBucket, jobs: ddb.ITable, api_key: sm.ISecret) -> None:
+        super().__init__(scope, construct_id)
+        self._config, self._names = config, names
+        self.arns = _arns(self, names)
+        self.functions = self._functions(factory, bucket, jobs, api_key)
+        self.poller = self._poller()
+        self.state_machine = self._job()
+        self.dead_letters = dead_letter_queue(self, "ExecutionFailedDeadLetters")
+        self.execution_failed = self._execution_failed(factory, bucket, jobs)
+
+    def _functions(self, f: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable,
+                   api_key: sm.ISecret) -> WorkflowFunctions:
+        # One quick retry at most: the poller's next poll is the retry, and waiting in the poller costs a quarter
+        # of waiting in a 256 MB Lambda.
+        check = f.create(self, "CheckStatus", FunctionSpec(
+            "check_status", "One poll of the vendor task", Duration.seconds(30),
+            environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "5"}))
+        store_token = f.create(self, "StoreToken", FunctionSpec(
+            "store_token", "Stores the task token against the vendor task id", Duration.seconds(15)))
+        finalize = f.create(self, "Finalize", FunctionSpec(
+            "finalize", "Streams the result into results/ and writes status.json", Duration.minutes(10), 512))
+        record = f.create(self, "RecordFailure", FunctionSpec(
+            "record_failure", "Writes error.json for a failed job", Duration.seconds(30)))
+        for fn in (check, finalize):
+            api_key.grant_read(fn)
+        for fn in (store_token, finalize, record):
+            jobs.grant_read_write_data(fn)
+        for fn in (finalize, record):
+            bucket.grant_put(fn, f"{self._config.results_prefix}*")
+        grant_task_success(store_token, self.arns.job)
+        return WorkflowFunctions(check, store_token, finalize, record)
+
+    def _poller(self) -> sfn.StateMachine:
+        """Express: polls while the job waits, and pays by the second instead of by the state (see workflow.py)."""
+        definition = build_poller(self, self.functions, self.arns, self._config.max_polls)
+        return sfn.StateMachine(
+            self, "Poller", state_machine_name=self._names.poller,
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(5), tracing_enabled=True, logs=self._execution_logs("PollerExecutionLogs"))
+
+    def _job(self) -> sfn.StateMachine:
+        c = self._config
+        definition = build_job(self, self.functions, self.poller, WorkflowLimits(
+            max_polls=c.max_polls, vendor_wait=Duration.minutes(c.webhook_wait_minutes)))
+        return sfn.StateMachine(
+            self, "Job", state_machine_name=self._names.job,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(c.run_timeout_minutes), tracing_enabled=True,
+            logs=self._execution_logs("JobExecutionLogs"))
+
+    def _execution_logs(self, construct_id: str) -> sfn.LogOptions:
+        group = logs.LogGroup(self, construct_id, retention=log_retention(self._config.log_retention_days))
+        return sfn.LogOptions(destination=group, level=sfn.LogLevel.ALL, include_execution_data=False)
+
+    def _execution_failed(self, factory: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable) -> lambda_.Function:
+        """Records failures the state machine could not record itself (run timeout, abort, crash)."""
+        fn = factory.create(self, "ExecutionFailed", FunctionSpec(
+            "execution_failed", "Writes error.json for executions that failed, timed out or were aborted",
+            Duration.seconds(30)))
+        jobs.grant_read_write_data(fn)
+        bucket.grant_put(fn, f"{self._config.results_prefix}*")
+        events.Rule(
+            self, "ExecutionFailedRule",
+            description="Failed, timed-out or aborted face-swap executions",
+            event_pattern=events.EventPattern(
+                source=["aws.states"], detail_type=["Step Functions Execution Status Change"],
+                detail={"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                        "stateMachineArn": [self.state_machine.state_machine_arn]}),
+            targets=[targets.LambdaFunction(fn, retry_attempts=4, max_event_age=Duration.hours(2),
+                                            dead_letter_queue=self.dead_letters)],
+        )
+        return fn
+
+
+def _arns(scope: Construct, names: MachineNames) -> StateMachineArns:
+    # Built from the names, not the constructs, to avoid dependency cycles (the job starts the poller, which
+    # signals the job and starts itself; the job invokes functions that signal it).
+    stack = Stack.of(scope)
+    job, poller = (stack.format_arn(service="states", resource="stateMachine", resource_name=name,
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in (names.job, names.poller))
+    return StateMachineArns(job=job, poller=poller)
