@@ -5,10 +5,10 @@
         requests.post(aws.api.url_for("/webhook"), ...)
         aws.runtime.log_lines()
 
-Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery, the
-Step Functions time warp, an AWS-like StopExecution and atomic DynamoDB item writes, deploys the synthesized
-stack and opens the API Gateway front. Everything is undone on exit (workers killed, moto reset, patches removed,
-environment restored).
+Starts moto's server; checks that it is the pinned moto with every patched internal in place (`moto_pin`); installs
+the CloudFormation shims, EventBridge delivery, the Step Functions time warp, an AWS-like StopExecution, atomic
+DynamoDB item writes and the Lambda runtime; deploys the synthesized stack and opens the API Gateway front.
+Everything is undone on exit (workers killed, moto reset, patches removed, environment restored).
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from local.aws import cfn_shims, dynamodb_atomic, eventbridge, sfn_integrations, stop_execution, time_warp
+from local.aws import cfn_shims, dynamodb_atomic, eventbridge, moto_pin, sfn_integrations, stop_execution, time_warp
 from local.aws.api_front import ApiFront
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.aws.lambda_runtime import LambdaRuntime
 from local.aws.server import MotoServer
+
+# The shim modules LocalStack installs (through `moto_pin.patched`, which checks moto first), in this order.
+SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations)
 
 
 class LocalStack:
@@ -62,9 +65,7 @@ class LocalStack:
 
     def _start(self) -> None:
         self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
-        for module in (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations):
-            module.install()
-            self._exit.callback(module.uninstall)
+        self._exit.enter_context(moto_pin.patched(*SHIMS))
         time_warp.set_time_scale(self.time_scale)
         self._runtime = LambdaRuntime(self._moto.endpoint_url, **self._runtime_options).install()
         self._exit.callback(self._runtime.shutdown)
