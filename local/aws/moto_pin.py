@@ -23,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local.aws.patches import applied_targets
+
 PIN_FILE = Path(__file__).resolve().parents[2] / "requirements" / "dev.txt"
 _SFN = "moto.stepfunctions.parser"
 _TASKS = f"{_SFN}.asl.component.state.exec.state_task.service"
@@ -97,8 +99,10 @@ def moved_targets() -> list[str]:
     """Each target that is not where the shims expect it, as `module.Class.attr (shim: reason)`."""
     moved = [f"{target} ({shim}: missing)" for shim, targets in TARGETS.items() for target in targets
              if not _exists(target)]
+    ours = applied_targets()  # an added attribute exists while its shim is installed
     moved += [f"{target} ({shim}: now exists, the shim adds it)" for shim, targets in ADDED.items()
-              for target in targets if _exists(target) or not _exists(target.rsplit(".", 1)[0])]
+              for target in targets
+              if (_exists(target) and target not in ours) or not _exists(target.rsplit(".", 1)[0])]
     return moved
 
 

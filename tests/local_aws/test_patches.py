@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from local.aws import moto_pin, time_warp
+from local.aws import moto_pin
 from local.aws.patches import Patches, PatchTargetError, applied_targets
 from local.aws.stack import LocalStack
 
@@ -70,14 +70,14 @@ def test_a_moved_target_or_another_version_fails_with_one_error_naming_each(
         monkeypatch: pytest.MonkeyPatch) -> None:
     targets = {**moto_pin.TARGETS, "time_warp": (*moto_pin.TARGETS["time_warp"], "moto.events.models.Rule.gone")}
     monkeypatch.setattr(moto_pin, "TARGETS", targets)
-    monkeypatch.setattr(moto_pin, "ADDED", {"cfn_shims": ("moto.events.models.Rule.send_to_targets",)})
-    with pytest.raises(moto_pin.MotoMismatch) as raised, moto_pin.patched(time_warp):
-        pytest.fail("nothing may be patched")
+    monkeypatch.setattr(moto_pin, "ADDED", {"cfn_shims": ("moto.events.models.Rule.enable",)})
+    shim = types.SimpleNamespace(install=lambda: pytest.fail("nothing may be patched"), uninstall=lambda: None)
+    with pytest.raises(moto_pin.MotoMismatch) as raised, moto_pin.patched(shim):  # type: ignore[arg-type]
+        pytest.fail("unreachable")
     message = str(raised.value)
     assert "moto 5.2.5" in message
     assert "moved: moto.events.models.Rule.gone (time_warp: missing)" in message
-    assert "moved: moto.events.models.Rule.send_to_targets (cfn_shims: now exists" in message
-    assert not time_warp._patches.applied
+    assert "moved: moto.events.models.Rule.enable (cfn_shims: now exists" in message
 
     monkeypatch.setattr(moto_pin, "installed_version", lambda: "9.9.9")
     with pytest.raises(moto_pin.MotoMismatch, match=r"patches moto 5\.2\.5 .*installed: moto 9\.9\.9"):
