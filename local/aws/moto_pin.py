@@ -65,6 +65,15 @@ TARGETS: dict[str, tuple[str, ...]] = {
         f"{_SFN}.asl.eval.callback.callback.CallbackPoolManager.heartbeat",
         f"{_SFN}.models.StepFunctionsParserBackend._get_executions",
     ),
+    "sqs_queues": (
+        "moto.sqs.models.Message.delay",
+        "moto.sqs.models.Message.change_visibility",
+        "moto.sqs.models.SQSBackend.receive_message",
+        "moto.sqs.models.SQSBackend.send_message",
+        "moto.sqs.models.SQSBackend.delete_message",
+        "moto.sqs.models.SQSBackend.change_message_visibility",
+    ),
+    "event_sources": ("moto.awslambda.models.LambdaBackend.create_event_source_mapping",),
     "lambda_runtime": (
         "moto.awslambda.models.LambdaFunction._invoke_lambda",
         "moto.awslambda.models.LambdaFunction.invoke",

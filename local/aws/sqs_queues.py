@@ -12,7 +12,7 @@ the declared values, and timestamps (SentTimestamp...) stay real epoch times. No
 Atomic operations: moto serves each request in its own thread and changes a queue's message list without a lock
 (a delete rebuilds the list while a receive moves another message to the dead-letter queue: one is lost or
 duplicated). Send, receive, delete and visibility changes hold one lock; a long poll waits between its passes
-outside it (woken by a send, or every virtual second for delayed and returned messages).
+outside it, until a send or until the next delayed or invisible message shows.
 
 Dead-letter redrive is moto's, which is SQS's: a receive that finds a visible message already received
 `maxReceiveCount` times moves it to the dead-letter queue instead of returning it, so a message is delivered at
@@ -34,7 +34,7 @@ from local.aws.patches import Patches
 from local.aws.time_warp import scaled
 
 ATOMIC = ("send_message", "delete_message", "change_message_visibility")
-_MIN_TICK = 0.01  # seconds between a long poll's passes, at the smallest
+_MIN_TICK, _MAX_TICK = 0.005, 1.0  # real seconds between a long poll's passes
 _lock = threading.RLock()
 _patches = Patches()
 
@@ -85,4 +85,12 @@ def _receive_message(self: SQSBackend, queue_name: str, count: int, wait_seconds
         if messages or remaining <= 0:
             return messages
         with queue._messages_lock:  # notified by every send to this queue
-            queue._messages_lock.wait(min(remaining, max(scaled(1.0), _MIN_TICK)))
+            queue._messages_lock.wait(min(remaining, _until_one_shows(queue)))
+
+
+def _until_one_shows(queue: Any) -> float:
+    """Seconds until the next delayed or invisible message of the queue shows (at least _MIN_TICK, at most
+    _MAX_TICK: a FIFO group freed by a delete notifies nobody)."""
+    now = unix_time_millis()
+    upcoming = [ready for m in list(queue._messages) if (ready := max(m.visible_at, m.delayed_until)) > now]
+    return min(_MAX_TICK, max(_MIN_TICK, (min(upcoming) - now) / 1000 if upcoming else _MAX_TICK))

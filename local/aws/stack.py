@@ -7,7 +7,8 @@
 
 Starts moto's server; checks that it is the pinned moto with every patched internal in place (`moto_pin`); installs
 the CloudFormation shims, EventBridge delivery, the Step Functions time warp, an AWS-like StopExecution, atomic
-DynamoDB item writes and the Lambda runtime; deploys the synthesized stack and opens the API Gateway front.
+DynamoDB item writes, SQS on the stack's clock and the Lambda runtime; deploys the synthesized stack, polls its
+event source mappings as Lambda does (`event_sources`) and opens the API Gateway front.
 Everything is undone on exit (workers killed, moto reset, patches removed, environment restored).
 """
 
@@ -19,14 +20,26 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from local.aws import cfn_shims, dynamodb_atomic, eventbridge, moto_pin, sfn_integrations, stop_execution, time_warp
+from local.aws import (
+    cfn_shims,
+    dynamodb_atomic,
+    event_sources,
+    eventbridge,
+    moto_pin,
+    sfn_integrations,
+    sqs_queues,
+    stop_execution,
+    time_warp,
+)
 from local.aws.api_front import ApiFront
 from local.aws.deploy import DeployedStack, deploy_stack
+from local.aws.event_sources import EventSources
 from local.aws.lambda_runtime import LambdaRuntime
 from local.aws.server import MotoServer
 
 # The shim modules LocalStack installs (through `moto_pin.patched`, which checks moto first), in this order.
-SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations)
+SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations, sqs_queues,
+         event_sources)
 
 
 class LocalStack:
@@ -49,6 +62,7 @@ class LocalStack:
         self._runtime: LambdaRuntime | None = None
         self._deployed: DeployedStack | None = None
         self._api: ApiFront | None = None
+        self._event_sources: EventSources | None = None
 
     def __enter__(self) -> LocalStack:
         try:
@@ -61,7 +75,7 @@ class LocalStack:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._exit.close()
-        self._moto = self._runtime = self._deployed = self._api = None
+        self._moto = self._runtime = self._deployed = self._api = self._event_sources = None
 
     def _start(self) -> None:
         self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
@@ -71,6 +85,8 @@ class LocalStack:
         self._exit.callback(self._runtime.shutdown)
         self._deployed = deploy_stack(self.cdk_out, self.stack_name, endpoint_url=self._moto.endpoint_url,
                                       parameters=self._parameters)
+        self._event_sources = EventSources(self._runtime, self._moto.endpoint_url).start()
+        self._exit.callback(self._event_sources.stop)
         if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
             self._api = self._exit.enter_context(
                 ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api, port=self._ports["api"]))
@@ -91,6 +107,11 @@ class LocalStack:
     @property
     def api(self) -> ApiFront:
         return _running(self._api)
+
+    @property
+    def event_sources(self) -> EventSources:
+        """The SQS and DynamoDB-stream pollers: `wait_idle()`, `stats(function_name=...)`."""
+        return _running(self._event_sources)
 
     @property
     def outputs(self) -> dict[str, str]:
