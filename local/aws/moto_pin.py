@@ -74,6 +74,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "moto.sqs.models.SQSBackend.change_message_visibility",
     ),
     "event_sources": ("moto.awslambda.models.LambdaBackend.create_event_source_mapping",),
+    "s3_presign": ("moto.s3.responses.S3Response.key_response", "moto.s3.responses.S3Response.bucket_response"),
     "lambda_runtime": (
         "moto.awslambda.models.LambdaFunction._invoke_lambda",
         "moto.awslambda.models.LambdaFunction.invoke",

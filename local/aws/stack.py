@@ -7,9 +7,9 @@
 
 Starts moto's server; checks that it is the pinned moto with every patched internal in place (`moto_pin`); installs
 the CloudFormation shims, EventBridge delivery, the Step Functions time warp, an AWS-like StopExecution, atomic
-DynamoDB item writes, SQS on the stack's clock and the Lambda runtime; deploys the synthesized stack, polls its
-event source mappings as Lambda does (`event_sources`) and opens the API Gateway front.
-Everything is undone on exit (workers killed, moto reset, patches removed, environment restored).
+DynamoDB item writes, SQS on the stack's clock, presigned S3 URLs checked as S3 checks them, and the Lambda runtime;
+deploys the synthesized stack, polls its event source mappings as Lambda does (`event_sources`) and opens the API
+Gateway front. Everything is undone on exit (workers killed, moto reset, patches removed, environment restored).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from local.aws import (
     event_sources,
     eventbridge,
     moto_pin,
+    s3_presign,
     sfn_integrations,
     sqs_queues,
     stop_execution,
@@ -39,7 +40,7 @@ from local.aws.server import MotoServer
 
 # The shim modules LocalStack installs (through `moto_pin.patched`, which checks moto first), in this order.
 SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations, sqs_queues,
-         event_sources)
+         event_sources, s3_presign)
 
 
 class LocalStack:
