@@ -24,7 +24,6 @@ from typing import Any
 from moto.events.models import EventPattern
 
 MIN_CONCURRENCY, MAX_CONCURRENCY = 2, 1000  # ScalingConfig.MaximumConcurrency on AWS
-DEFAULT_SQS_CONCURRENCY = 5  # local cap without MaximumConcurrency (AWS scales far higher; workers queue anyway)
 
 
 class MappingConfigError(ValueError):
@@ -41,7 +40,7 @@ class MappingConfig:
     enabled: bool
     batch_size: int
     window_s: float  # MaximumBatchingWindowInSeconds (declared; the pollers scale it)
-    concurrency: int  # SQS: ScalingConfig.MaximumConcurrency, or the local default
+    concurrency: int | None  # SQS: ScalingConfig.MaximumConcurrency (None: not capped by the mapping)
     report_failures: bool  # FunctionResponseTypes has ReportBatchItemFailures
     patterns: tuple[str, ...]  # FilterCriteria.Filters[].Pattern
     starting_position: str  # streams: TRIM_HORIZON | LATEST
@@ -70,10 +69,10 @@ class MappingConfig:
             on_failure=((entry.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"))
 
 
-def _concurrency(scaling: dict[str, Any]) -> int:
+def _concurrency(scaling: dict[str, Any]) -> int | None:
     value = scaling.get("MaximumConcurrency")
     if value is None:
-        return DEFAULT_SQS_CONCURRENCY
+        return None
     if not MIN_CONCURRENCY <= int(value) <= MAX_CONCURRENCY:
         raise MappingConfigError(f"ScalingConfig.MaximumConcurrency {value} is outside "
                                  f"{MIN_CONCURRENCY}-{MAX_CONCURRENCY}")

@@ -10,10 +10,12 @@ mapping on its queue or table); `EventSources` polls instead (sqs_poller.py, str
     sources = EventSources(runtime, endpoint_url).start()  # LocalStack: after deploying, stopped on exit
     sources.wait_idle(timeout=30)  # True once every mapping is idle: its queue has nothing visible, in flight or
                                    # delayed, its stream is read to the end, and no invocation runs
-    sources.stats(function_name="Worker")  # MappingStats: invocations, batches, deleted, returned...
+    sources.stats(function_name=name)  # MappingStats of its one mapping: invocations, batches, deleted, returned...
+    sources.refresh()  # look at the mappings now (else every REFRESH_S): new, changed, disabled, deleted ones
     sources.stop()
 
-Mappings created, changed, disabled or deleted later are picked up within REFRESH_S. Time: long polls, batching
+A changed or re-enabled mapping gets a new poller with the old one's counters and, for a stream, its checkpoints
+(Lambda resumes where it was too). Time: long polls, batching
 windows and stream retries run on the stack's time scale (time_warp), like SQS's own delays and visibility timeouts
 (sqs_queues.py). The pollers call SQS, DynamoDB Streams and Lambda's API over HTTP with USER_AGENT, so moto's request
 recorder can tell their requests apart.
@@ -182,7 +184,11 @@ class EventSources:
     def _poller(self, config: MappingConfig) -> Poller:
         counters = self._counters.setdefault(config.uuid, Counters())
         if config.service == "sqs":
-            return SqsPoller(config, self._invoke, self._clients["sqs"], counters)
+            workers = self._runtime.max_workers_per_function
+            if (config.concurrency or 0) > workers:  # the others wait for a worker, their visibility timeout running
+                LOG.warning("mapping %s may run %d invocations at once, the local runtime %d of one function",
+                            config.uuid, config.concurrency, workers)
+            return SqsPoller(config, self._invoke, self._clients["sqs"], config.concurrency or workers, counters)
         return StreamPoller(config, self._invoke, self._clients["dynamodbstreams"], self._publish, counters,
                             self._checkpoints.get(config.uuid))
 

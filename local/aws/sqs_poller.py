@@ -1,7 +1,8 @@
 """One SQS event source mapping, polled the way Lambda polls it.
 
 A receiver thread long-polls the queue (WaitTimeSeconds, on the stack's time scale) only while the mapping has a free
-concurrency slot (`MaximumConcurrency`, else a local default), so at the cap messages stay in the queue, as on AWS.
+concurrency slot (`MaximumConcurrency`; without it, as many as the local runtime runs of one function at once), so
+at the cap messages stay in the queue, as on AWS.
 A batch holds up to BatchSize messages: what one receive returns, or with MaximumBatchingWindowInSeconds what
 arrives until the window (scaled) closes. Each batch runs on its own thread: the function is invoked synchronously
 with Lambda's SQS event; then
@@ -34,7 +35,8 @@ LONG_POLL_S = 1.0  # real seconds a long poll lasts at most, whatever the time s
 
 
 class SqsPoller:
-    def __init__(self, config: MappingConfig, invoke: Invoke, sqs: Any, counters: Counters | None = None) -> None:
+    def __init__(self, config: MappingConfig, invoke: Invoke, sqs: Any, concurrency: int,
+                 counters: Counters | None = None) -> None:
         self.config = config
         self.counters = counters or Counters()
         self._invoke = invoke
@@ -43,8 +45,8 @@ class SqsPoller:
         arn = config.source_arn.split(":")
         self._region = arn[3]
         self._url = sqs.get_queue_url(QueueName=arn[5], QueueOwnerAWSAccountId=arn[4])["QueueUrl"]
-        self._slots = threading.BoundedSemaphore(config.concurrency)
-        self._workers = ThreadPoolExecutor(config.concurrency, thread_name_prefix=f"sqs-esm-{arn[5]}")
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._workers = ThreadPoolExecutor(concurrency, thread_name_prefix=f"sqs-esm-{arn[5]}")
         self._stop = threading.Event()
         self._busy = 0  # batches received and not yet settled
         self._busy_lock = threading.Lock()

@@ -10,6 +10,10 @@ the CloudFormation shims, EventBridge delivery, the Step Functions time warp, an
 DynamoDB item writes, SQS on the stack's clock, presigned S3 URLs checked as S3 checks them, and the Lambda runtime;
 deploys the synthesized stack, polls its event source mappings as Lambda does (`event_sources`) and opens the API
 Gateway front. Everything is undone on exit (workers killed, moto reset, patches removed, environment restored).
+
+`time_scale` is the stack's clock: Step Functions' Wait states, timeouts and retries (time_warp), and SQS's
+DelaySeconds, visibility timeouts and long polls (sqs_queues) last `declared seconds * time_scale`; Lambda
+functions, their timeouts and presigned URLs' lives run in real time.
 """
 
 from __future__ import annotations

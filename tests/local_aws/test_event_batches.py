@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from local.aws.event_batches import (
-    DEFAULT_SQS_CONCURRENCY,
     MappingConfig,
     MappingConfigError,
     RecordFilter,
@@ -86,7 +85,7 @@ def _mapping(**entry: Any) -> MappingConfig:
 def test_mapping_settings_as_lambda_reads_them() -> None:
     config = _mapping(ScalingConfig={"MaximumConcurrency": 7}, FunctionResponseTypes=["ReportBatchItemFailures"])
     assert (config.batch_size, config.concurrency, config.report_failures, config.window_s) == (10, 7, True, 0.0)
-    assert _mapping().concurrency == DEFAULT_SQS_CONCURRENCY
+    assert _mapping().concurrency is None  # not capped by the mapping
     for refused in (1, 1001):
         with pytest.raises(MappingConfigError, match="MaximumConcurrency"):
             _mapping(ScalingConfig={"MaximumConcurrency": refused})
