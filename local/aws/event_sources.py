@@ -132,16 +132,20 @@ class EventSources:
 
     # --- observation -------------------------------------------------------------------------------------
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """True once every mapping was seen idle twice in a row, the second time after a fresh look at each stream
-        (a record written by a function the first look missed); False at the timeout."""
+        """True once every mapping was quiet twice in a row, each time after a fresh look at its source (the second
+        catches what a function wrote to a stream the first look missed); False at the timeout."""
         self.refresh()
-        deadline, since, confirmed = time.monotonic() + timeout, time.monotonic(), False
+        deadline, confirmed = time.monotonic() + timeout, False
         while time.monotonic() < deadline:
-            checked_at = time.monotonic()
-            if all(poller.idle(since) for poller in self._current()):
+            mark = time.monotonic()
+            while not all(p.looked_since(mark) for p in self._current()):
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
+            if all(p.quiet() for p in self._current()):
                 if confirmed:
                     return True
-                confirmed, since = True, checked_at
+                confirmed = True
             else:
                 confirmed = False
             time.sleep(0.05)
@@ -158,6 +162,11 @@ class EventSources:
 
     def mappings(self) -> list[MappingConfig]:
         return [p.config for p in self._current()]
+
+    def describe(self) -> str:
+        """One line per mapping: its source, whether it is idle now, and its counters (for a failing wait)."""
+        return "\n".join(f"{p.config.source_arn.split(':')[-1]}: quiet={p.quiet()} {p.counters.snapshot()}"
+                         for p in self._current())
 
     # --- internals ---------------------------------------------------------------------------------------
     def _current(self) -> list[Poller]:

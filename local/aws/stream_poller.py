@@ -54,7 +54,7 @@ class StreamPoller:
         self._shards: list[_Shard] = []
         self._stop = threading.Event()
         self._busy = False
-        self._last_empty_pass = float("-inf")  # when the last pass that found nothing new began
+        self._last_pass: tuple[float, bool] = (float("-inf"), False)  # (when it began, whether it found nothing)
         self._thread = threading.Thread(target=self._run, name=f"stream-esm-{config.uuid[:8]}", daemon=True)
 
     def start(self) -> StreamPoller:
@@ -80,15 +80,20 @@ class StreamPoller:
         self.request_stop()
         self._thread.join()
 
-    def idle(self, since: float) -> bool:
-        """No batch in delivery, and a pass begun after `since` found nothing new."""
-        return not self._busy and self._last_empty_pass >= since
+    def looked_since(self, moment: float) -> bool:
+        """A pass over the shards began after `moment` and is over."""
+        return self._last_pass[0] >= moment
+
+    def quiet(self) -> bool:
+        """No batch in delivery, and the last pass found nothing new."""
+        return not self._busy and self._last_pass[1]
 
     def _run(self) -> None:
         while not self._stop.is_set():
             began = time.monotonic()
-            if not any([self._poll(shard) for shard in self._shards]):
-                self._last_empty_pass = began
+            found = any([self._poll(shard) for shard in self._shards])
+            self._last_pass = (began, not found)
+            if not found:
                 self._stop.wait(POLL_S)
 
     def _poll(self, shard: _Shard) -> bool:

@@ -88,7 +88,7 @@ def test_the_event_is_shaped_like_lambdas(aws: LocalStack) -> None:
 def test_only_the_reported_messages_come_back(aws: LocalStack) -> None:
     with paused(aws, queue_arn(aws, "WorkQueueUrl")):
         send(aws, "WorkQueueUrl", {"id": "partial-1"}, {"id": "partial-2", "fail_receives": 1}, {"id": "partial-3"})
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
     first = runs(aws, "partial-")[0]
     assert sorted(ids(first)) == ["partial-1", "partial-2", "partial-3"]  # one batch
     assert [receive_counts(aws, f"partial-{n}") for n in (1, 2, 3)] == [[1], [1, 2], [1]]
@@ -99,12 +99,12 @@ def test_an_unknown_item_identifier_fails_the_whole_batch(aws: LocalStack) -> No
         send(aws, "WorkQueueUrl", {"id": "bad-1", "bad_response": True}, {"id": "bad-2"})
     assert sorted(ids(eventually(lambda: runs(aws, "bad-") or None, 10)[0])) == ["bad-1", "bad-2"]
     assert eventually(lambda: receive_counts(aws, "bad-2")[1:] or None, 10) == [2]  # bad-2 was not deleted
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
 
 
 def test_a_function_error_returns_the_batch_after_the_visibility_timeout(aws: LocalStack) -> None:
     send(aws, "WorkQueueUrl", {"id": "crash-1", "crash_receives": 1})
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
     failed, retried = runs(aws, "crash-1")
     assert failed.error is not None and failed.error["errorMessage"] == "crash requested"
     (record,) = retried.event["Records"]
@@ -118,13 +118,13 @@ def test_a_message_failing_max_receive_count_times_moves_to_the_dead_letter_queu
     (moved,) = eventually(lambda: dead_letters(aws, "poison-") or None, 20, what="the message in the DLQ")
     assert json.loads(moved["Body"]) == {"id": "poison-1", "crash_receives": 99}
     assert receive_counts(aws, "poison-1") == [1, 2]  # maxReceiveCount 2: never a third delivery
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
 
 
 def test_maximum_concurrency_is_never_exceeded(aws: LocalStack) -> None:
     # 3+ batches of up to 5 messages, each run 0.4 s; the runtime would run 4 at once.
     send(aws, "WorkQueueUrl", *({"id": f"conc-{n}", "sleep": 0.4} for n in range(15)))
-    assert aws.event_sources.wait_idle(30)
+    assert aws.event_sources.wait_idle(30), aws.event_sources.describe()
     measured = runs(aws, "conc-")
     assert sorted(i for run in measured for i in ids(run)) == sorted(f"conc-{n}" for n in range(15))
     assert _most_at_once([(run.result["started"], run.result["ended"]) for run in measured]) == 2
@@ -137,6 +137,7 @@ def test_delay_seconds_run_on_the_stack_clock(aws: LocalStack) -> None:
     attributes = aws.client("sqs").get_queue_attributes(QueueUrl=aws.outputs["WorkQueueUrl"],
                                                         AttributeNames=["ApproximateNumberOfMessagesDelayed"])
     assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert not aws.event_sources.wait_idle(0.5)  # a delayed message is work to come
     (run,) = eventually(lambda: runs(aws, "delay-1") or None, 10)
     assert 60 * TIME_SCALE * 0.95 <= run.result["started"] - sent < 60 * TIME_SCALE + 2
 
@@ -146,7 +147,7 @@ def test_without_partial_responses_the_response_is_ignored_and_a_window_makes_on
     for n in (1, 2, 3):  # within the 60 s window (1.2 s here)
         send(aws, "PlainQueueUrl", {"id": f"plain-{n}", "fail_receives": 1})
         time.sleep(0.2)
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
     (run,) = runs(aws, "plain-")
     assert ids(run) == ["plain-1", "plain-2", "plain-3"]
     assert len(run.result["batchItemFailures"]) == 3  # reported, but the mapping does not read it: all deleted

@@ -57,7 +57,7 @@ def test_records_arrive_filtered_in_order_and_once(aws: LocalStack) -> None:
     for n in (3, 4, 5):
         put(aws, f"JOB#order-{n}")
     aws.client("dynamodb").delete_item(TableName=table(aws), Key={"pk": {"S": "JOB#order-2"}})
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
 
     records = delivered(aws, "order-")
     assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
@@ -80,7 +80,7 @@ def test_a_failing_record_is_isolated_retried_then_sent_to_the_on_failure_queue(
         put(aws, "JOB#bisect-1")
         put(aws, "JOB#bisect-2", fail={"BOOL": True})
         put(aws, "JOB#bisect-3")
-    assert aws.event_sources.wait_idle(20)
+    assert aws.event_sources.wait_idle(20), aws.event_sources.describe()
 
     one, two, three = "JOB#bisect-1", "JOB#bisect-2", "JOB#bisect-3"
     assert attempts(aws, "bisect-") == [
