@@ -20,12 +20,15 @@ TARGET_P50 = 0.005
 
 
 def run(ctx: BenchContext) -> SectionResult:
+    from local.aws import dynamodb_atomic, moto_pin, sfn_integrations
     from local.aws.server import MotoServer
 
     result = SectionResult(NAME, TITLE)
     count, batch = (20, 25) if ctx.smoke else (500, 100)
     env = _handler_env(ctx.template())
-    with MotoServer() as moto:
+    # The shims the handler's guarantees rest on (atomic item writes, single-use task tokens), installed the way
+    # LocalStack installs them: after checking that moto is the pinned one.
+    with MotoServer() as moto, moto_pin.patched(dynamodb_atomic, sfn_integrations):
         data = ctx.run_child("bench.webhook_child",
                              ["--endpoint", moto.endpoint_url, "--requests", str(count), "--batch", str(batch),
                               "--env", json.dumps(env)], ctx.child_env(ctx.bundle_dir()), timeout=900)

@@ -44,7 +44,7 @@ def install() -> None:
     import moto.stepfunctions.models as sfn_models
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    _patches.apply(Deployment, _PHYSICAL_ID, property(lambda self: self.id))
+    _patches.add(Deployment, _PHYSICAL_ID, property(lambda self: self.id))
     _patches.apply(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)
     _patches.apply(custom_model, "threading", types.SimpleNamespace(Thread=_SynchronousInvocation))
     # The provider answers from this host; also spares moto's Docker host probe (it shells out to curl).

@@ -120,6 +120,10 @@ class Worker:
             self._process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self._kill()
+        self._reader.join(timeout=2)  # at the end of its stderr
+        for pipe in (self._process.stdout, self._process.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def _context(self, request_id: str, deadline: float) -> dict[str, Any]:

@@ -78,6 +78,11 @@ class LambdaRuntime:
 
     # --- observation -------------------------------------------------------------------------------------
     @property
+    def max_workers_per_function(self) -> int:
+        """How many invocations of one function run at once; more wait for a worker."""
+        return self._max_workers
+
+    @property
     def invocations(self) -> list[Invocation]:
         with self._lock:
             return list(self._invocations)

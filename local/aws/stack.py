@@ -5,11 +5,17 @@
         requests.post(aws.api.url_for("/webhook"), ...)
         aws.runtime.log_lines()
 
-Starts moto's server, installs the Lambda runtime, the CloudFormation shims, EventBridge delivery, the
-Step Functions time warp, an AWS-like StopExecution and atomic DynamoDB item writes, deploys the synthesized
-stack and opens the API Gateway front. When `LOCAL_AWS_CALL_LOG` names a file, every AWS call of the stack's
-functions and state machines is recorded there (call_log.py). Everything is undone on exit (workers killed,
-moto reset, patches removed, environment restored).
+Starts moto's server; checks that it is the pinned moto with every patched internal in place (`moto_pin`); installs
+the CloudFormation shims, EventBridge delivery, the Step Functions time warp, an AWS-like StopExecution, atomic
+DynamoDB item writes, SQS on the stack's clock, presigned S3 URLs checked as S3 checks them, and the Lambda runtime;
+deploys the synthesized stack, polls its event source mappings as Lambda does (`event_sources`) and opens the API
+Gateway front. When `LOCAL_AWS_CALL_LOG` names a file, every AWS call of the stack's functions and state
+machines is recorded there (call_log.py). Everything is undone on exit (workers killed, moto reset, patches
+removed, environment restored).
+
+`time_scale` is the stack's clock: Step Functions' Wait states, timeouts and retries (time_warp) last
+`declared seconds * time_scale`; SQS's DelaySeconds, visibility timeouts and long polls (sqs_queues) run on
+`queue_time_scale` (default: the same); Lambda functions, their timeouts and presigned URLs' lives run in real time.
 """
 
 from __future__ import annotations
@@ -20,12 +26,28 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from local.aws import cfn_shims, dynamodb_atomic, eventbridge, sfn_integrations, stop_execution, time_warp
+from local.aws import (
+    cfn_shims,
+    dynamodb_atomic,
+    event_sources,
+    eventbridge,
+    moto_pin,
+    s3_presign,
+    sfn_integrations,
+    sqs_queues,
+    stop_execution,
+    time_warp,
+)
 from local.aws.api_front import ApiFront
 from local.aws.call_log import CallLog
 from local.aws.deploy import DeployedStack, deploy_stack
+from local.aws.event_sources import EventSources
 from local.aws.lambda_runtime import LambdaRuntime
 from local.aws.server import MotoServer
+
+# The shim modules LocalStack installs (through `moto_pin.patched`, which checks moto first), in this order.
+SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations, sqs_queues,
+         event_sources, s3_presign)
 
 
 class LocalStack:
@@ -33,10 +55,11 @@ class LocalStack:
                  parameters: Mapping[str, str] | None = None, async_invocations: bool = False,
                  retry_async_errors: bool = False, async_retry_delays: Sequence[float] = (0.5, 1.0),
                  max_workers_per_function: int = 4, rest_api: str | None = None, moto_port: int = 0,
-                 api_port: int = 0) -> None:
+                 api_port: int = 0, queue_time_scale: float | None = None) -> None:
         self.cdk_out = Path(cdk_out)
         self.stack_name = stack_name
         self.time_scale = time_scale
+        self.queue_time_scale = time_scale if queue_time_scale is None else queue_time_scale
         self._parameters = dict(parameters or {})
         self._runtime_options: dict[str, Any] = {
             "async_invocations": async_invocations, "retry_async_errors": retry_async_errors,
@@ -48,6 +71,7 @@ class LocalStack:
         self._runtime: LambdaRuntime | None = None
         self._deployed: DeployedStack | None = None
         self._api: ApiFront | None = None
+        self._event_sources: EventSources | None = None
 
     def __enter__(self) -> LocalStack:
         try:
@@ -60,14 +84,13 @@ class LocalStack:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._exit.close()
-        self._moto = self._runtime = self._deployed = self._api = None
+        self._moto = self._runtime = self._deployed = self._api = self._event_sources = None
 
     def _start(self) -> None:
         self._moto = self._exit.enter_context(MotoServer(port=self._ports["moto"]))
-        for module in (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations):
-            module.install()
-            self._exit.callback(module.uninstall)
+        self._exit.enter_context(moto_pin.patched(*SHIMS))
         time_warp.set_time_scale(self.time_scale)
+        sqs_queues.set_time_scale(self.queue_time_scale)
         template_path = self.cdk_out / f"{self.stack_name}.template.json"
         call_log = CallLog.from_environment(template_path)  # when the test session asks for the IAM proof
         if call_log is not None:
@@ -78,7 +101,8 @@ class LocalStack:
         self._exit.callback(self._runtime.shutdown)
         self._deployed = deploy_stack(self.cdk_out, self.stack_name, endpoint_url=self._moto.endpoint_url,
                                       parameters=self._parameters)
-
+        self._event_sources = EventSources(self._runtime, self._moto.endpoint_url).start()
+        self._exit.callback(self._event_sources.stop)
         if any(t == "AWS::ApiGateway::RestApi" for t in self._deployed.resource_types.values()):
             self._api = self._exit.enter_context(
                 ApiFront(self._deployed, self._moto.endpoint_url, rest_api=self._rest_api, port=self._ports["api"]))
@@ -99,6 +123,11 @@ class LocalStack:
     @property
     def api(self) -> ApiFront:
         return _running(self._api)
+
+    @property
+    def event_sources(self) -> EventSources:
+        """The SQS and DynamoDB-stream pollers: `wait_idle()`, `stats(function_name=...)`."""
+        return _running(self._event_sources)
 
     @property
     def outputs(self) -> dict[str, str]:

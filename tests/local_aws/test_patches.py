@@ -1,10 +1,15 @@
-"""local.aws.patches: what every shim of the harness uses to patch moto and to undo it."""
+"""local.aws.patches and local.aws.moto_pin: how every shim of the harness patches moto, undoes it, and refuses a
+moto whose internals moved."""
 
 from __future__ import annotations
 
 import types
 
-from local.aws.patches import Patches
+import pytest
+
+from local.aws import moto_pin
+from local.aws.patches import Patches, PatchTargetError, applied_targets
+from local.aws.stack import LocalStack
 
 
 class Base:
@@ -40,3 +45,45 @@ def test_originals_are_callable_and_undo_restores_the_namespace_as_it_was() -> N
     assert "greet" not in vars(Owner)  # inherited again, not copied down
     assert isinstance(vars(Owner)["make"], classmethod)
     patches.undo()  # idempotent
+
+
+def test_apply_refuses_a_missing_target_and_add_an_existing_one() -> None:
+    patches = Patches()
+    with pytest.raises(PatchTargetError, match=r"test_patches\.Owner\.moved does not exist in moto 5\.2\.5"):
+        patches.apply(Owner, "moved", lambda self: None)
+    with pytest.raises(PatchTargetError, match=r"test_patches\.Owner\.own exists in moto"):
+        patches.add(Owner, "own", lambda self: None)
+    patches.add(Owner, "extra", "added")
+    assert Owner.extra == "added"  # type: ignore[attr-defined]
+    patches.undo()
+    assert not hasattr(Owner, "extra")
+    assert not patches.applied
+
+
+def test_the_pinned_moto_has_every_target() -> None:
+    assert moto_pin.pinned_version() == moto_pin.installed_version() == "5.2.5"
+    assert moto_pin.moved_targets() == []
+    moto_pin.check()
+
+
+def test_a_moved_target_or_another_version_fails_with_one_error_naming_each(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = {**moto_pin.TARGETS, "time_warp": (*moto_pin.TARGETS["time_warp"], "moto.events.models.Rule.gone")}
+    monkeypatch.setattr(moto_pin, "TARGETS", targets)
+    monkeypatch.setattr(moto_pin, "ADDED", {"cfn_shims": ("moto.events.models.Rule.enable",)})
+    shim = types.SimpleNamespace(install=lambda: pytest.fail("nothing may be patched"), uninstall=lambda: None)
+    with pytest.raises(moto_pin.MotoMismatch) as raised, moto_pin.patched(shim):  # type: ignore[arg-type]
+        pytest.fail("unreachable")
+    message = str(raised.value)
+    assert "moto 5.2.5" in message
+    assert "moved: moto.events.models.Rule.gone (time_warp: missing)" in message
+    assert "moved: moto.events.models.Rule.enable (cfn_shims: now exists" in message
+
+    monkeypatch.setattr(moto_pin, "installed_version", lambda: "9.9.9")
+    with pytest.raises(moto_pin.MotoMismatch, match=r"patches moto 5\.2\.5 .*installed: moto 9\.9\.9"):
+        moto_pin.check_version()
+
+
+def test_the_running_stack_patched_exactly_the_listed_targets(aws: LocalStack) -> None:
+    listed = {t for targets in (*moto_pin.TARGETS.values(), *moto_pin.ADDED.values()) for t in targets}
+    assert applied_targets() == listed

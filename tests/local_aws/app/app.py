@@ -2,7 +2,10 @@
 
 Bucket (in/ -> Ingest, async with retries and a dead-letter queue), table with TTL, generated secret, a state
 machine racing a polling loop (Wait SecondsPath -> Check -> Choice) against a waitForTaskToken callback that a
-webhook behind a REST API completes, an EventBridge rule for failed executions, an alarm with an SNS topic.
+webhook behind a REST API completes, an EventBridge rule for failed executions, an alarm with an SNS topic, and
+event source mappings: two queues (partial batch responses, a concurrency cap and a dead-letter queue; a batching
+window) feeding one worker, and a table's stream feeding a consumer through filters, with bisection, retries and an
+on-failure queue.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as sm
@@ -70,6 +74,8 @@ class HarnessStack(cdk.Stack):
         self._api(env)
         self._failure_rule(env, machine)
         self._alarm()
+        self._queue_sources(env)
+        self._stream_source(env)
         cdk.CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
@@ -135,6 +141,36 @@ class HarnessStack(cdk.Stack):
         topic.add_subscription(subs.EmailSubscription("ops@example.com"))
         alarm = cw.Alarm(self, "ProbeErrors", metric=self.probe.metric_errors(), threshold=1, evaluation_periods=1)
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
+
+
+    def _queue_sources(self, env: dict[str, str]) -> None:
+        worker = self._function("Worker", "worker", env, timeout_s=20)
+        dead_letters = sqs.Queue(self, "WorkDeadLetters")
+        work = sqs.Queue(self, "WorkQueue", visibility_timeout=cdk.Duration.seconds(120),
+                         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=2))
+        worker.add_event_source(sources.SqsEventSource(work, batch_size=5, report_batch_item_failures=True,
+                                                       max_concurrency=2))
+        plain = sqs.Queue(self, "PlainQueue", visibility_timeout=cdk.Duration.seconds(300))  # > the window
+        worker.add_event_source(sources.SqsEventSource(plain, batch_size=10,
+                                                       max_batching_window=cdk.Duration.seconds(60)))
+        for name, queue in (("WorkQueueUrl", work), ("WorkDeadLettersUrl", dead_letters), ("PlainQueueUrl", plain)):
+            cdk.CfnOutput(self, name, value=queue.queue_url)
+
+    def _stream_source(self, env: dict[str, str]) -> None:
+        events_table = ddb.Table(self, "Events", partition_key=ddb.Attribute(name="pk", type=ddb.AttributeType.STRING),
+                                 billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+                                 stream=ddb.StreamViewType.NEW_AND_OLD_IMAGES, removal_policy=cdk.RemovalPolicy.DESTROY)
+        failures = sqs.Queue(self, "StreamFailures")
+        consumer = self._function("StreamConsumer", "stream", env)
+        rule = lambda_.FilterRule
+        jobs = lambda_.FilterCriteria.filter({"dynamodb": {"Keys": {"pk": {"S": rule.begins_with("JOB#")}}}})
+        flagged = lambda_.FilterCriteria.filter({"dynamodb": {"NewImage": {
+            "kind": {"S": rule.not_equals("boring")}, "flag": {"BOOL": rule.exists()}}}})
+        consumer.add_event_source(sources.DynamoEventSource(
+            events_table, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=3,
+            bisect_batch_on_error=True, retry_attempts=1, on_failure=sources.SqsDlq(failures), filters=[jobs, flagged]))
+        cdk.CfnOutput(self, "EventsTableName", value=events_table.table_name)
+        cdk.CfnOutput(self, "StreamFailuresUrl", value=failures.queue_url)
 
 
 def main() -> None:
