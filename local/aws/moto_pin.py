@@ -80,6 +80,14 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "moto.awslambda.models.LambdaFunction.invoke",
         "moto.s3.notifications._invoke_awslambda",
     ),
+    # The IAM proof's recorder (installed only when a test session asks for the call log).
+    "call_log": (
+        f"{_SFN}.asl.component.state.exec.state_task.lambda_eval_utils.execute_lambda_function_integration",
+        *(f"{_TASKS}.state_task_service_{module}.StateTaskService{cls}._eval_service_task" for module, cls in (
+            ("sfn", "Sfn"), ("aws_sdk", "AwsSdk"), ("dynamodb", "DynamoDB"), ("sqs", "Sqs"), ("sns", "Sns"),
+            ("events", "Events"))),
+        f"{_SFN}.asl.eval.states.ContextObject.update_task_token",
+    ),
 }
 # Attributes a shim adds because moto lacks them (`Patches.add`): they must still be absent.
 ADDED: dict[str, tuple[str, ...]] = {
