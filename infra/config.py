@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 from faceswap import layout
+from faceswap.vendor_inputs import INPUT_MODES
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
@@ -44,6 +45,13 @@ class PipelineConfig:
     face_precheck: bool = True
     face_precheck_samples: int = 8
     architecture: str = "arm64"  # the functions' CPU: arm64 (Graviton, ~20 % cheaper per GB-second) or x86_64
+    # Admission control in front of the vendor (faceswap.admission): its limits and how long a job may wait.
+    max_tasks_in_flight: int = 10
+    max_creates_per_second: float = 2.0
+    max_queue_wait_minutes: int = 360
+    credit_wait_minutes: int = 60
+    input_mode: str = "upload"  # "upload" (the File API) or "url" (presigned GET URLs the vendor fetches)
+    input_url_ttl_minutes: int = 60
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
@@ -73,6 +81,7 @@ class PipelineConfig:
         _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
         _check_range("webhook_burst_limit", self.webhook_burst_limit, 1, 5_000)
         _check_range("face_precheck_samples", self.face_precheck_samples, 1, 32)
+        self._validate_admission()
         prefixes = [self.videos_prefix, self.faces_prefix, self.jobs_prefix, self.results_prefix]
         for prefix in prefixes:
             if not re.fullmatch(r"[A-Za-z0-9_\-]+/", prefix):
@@ -81,6 +90,17 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+
+
+    def _validate_admission(self) -> None:
+        _check_range("max_tasks_in_flight", self.max_tasks_in_flight, 1, 1000)
+        if not 0.01 <= self.max_creates_per_second <= 100:
+            raise ConfigError(f"max_creates_per_second must be between 0.01 and 100, got {self.max_creates_per_second}")
+        _check_range("max_queue_wait_minutes", self.max_queue_wait_minutes, 1, 14 * 24 * 60)
+        _check_range("credit_wait_minutes", self.credit_wait_minutes, 0, self.max_queue_wait_minutes)
+        if self.input_mode not in INPUT_MODES:
+            raise ConfigError(f"input_mode must be {' or '.join(INPUT_MODES)}, got {self.input_mode!r}")
+        _check_range("input_url_ttl_minutes", self.input_url_ttl_minutes, 5, 12 * 60)
 
 
 def log_retention(days: int) -> logs.RetentionDays:
@@ -97,7 +117,7 @@ _RETENTION = {
 }
 
 
-def _check_range(name: str, value: int, low: int, high: int) -> None:
+def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
 

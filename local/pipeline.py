@@ -61,8 +61,9 @@ class LocalPipeline:
             self.stack = self._exit.enter_context(LocalStack(
                 self._cdk_out, STACK_NAME, time_scale=self._time_scale,
                 parameters={"VendorBaseUrl": self.emulator.base_url},
-                # Like AWS: S3 invokes the start function asynchronously, retries twice, then the DLQ.
-                async_invocations=True, retry_async_errors=True,
+                # The start queue runs in real time: the delays its waiting jobs ask for come from real
+                # measurements (slot hold times, Retry-After), like the functions' run times they relate to.
+                queue_time_scale=1.0, async_invocations=True, retry_async_errors=True,
                 moto_port=self._ports.moto, api_port=self._ports.api))
             self._configure_secrets()
             self.emulator.add_webhook_url(self.webhook_url)

@@ -48,7 +48,7 @@ def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_le
     assert all(p["AlarmActions"] == [{"Ref": topic}] for p in alarms.values())
 
 
-def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues(resources: Resources) -> None:
+def test_failed_executions_rule_and_start_queue_lead_to_dead_letter_queues(resources: Resources) -> None:
     rule = next(iter(_of_type(resources, "AWS::Events::Rule").values()))
     target = rule["Targets"][0]
     assert rule["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
@@ -57,8 +57,8 @@ def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues
     assert target["DeadLetterConfig"]["Arn"] == {
         "Fn::GetAtt": [_logical_id(resources, "PipelineJobWorkflowExecutionFailedDeadLetters", "AWS::SQS::Queue"),
                        "Arn"]}
-    invoke = next(iter(_of_type(resources, "AWS::Lambda::EventInvokeConfig").values()))
-    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
+    start_queue = resources[_logical_id(resources, "PipelineIngestStartQueue", "AWS::SQS::Queue")]["Properties"]
+    assert start_queue["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": [_logical_id(resources, "PipelineIngestStartJobDeadLetters", "AWS::SQS::Queue"), "Arn"]}
 
 

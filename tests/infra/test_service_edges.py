@@ -26,15 +26,32 @@ def resources(synthesized: Synthesized) -> Resources:
     return dict(json.loads(synthesized.template_path.read_text())["Resources"])
 
 
-def test_s3_may_invoke_the_start_function_only_for_this_bucket_and_account(resources: Resources) -> None:
+def test_s3_may_send_to_the_start_queue_only_for_this_bucket_and_account(resources: Resources) -> None:
     [notifications] = _of_type(resources, "Custom::S3BucketNotifications").values()
     bucket = notifications["Properties"]["BucketName"]["Ref"]
-    targets = {_target(c["LambdaFunctionArn"]) for c in
-               notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]}
-    assert len(targets) == 1
+    configuration = notifications["Properties"]["NotificationConfiguration"]
+    assert "LambdaFunctionConfigurations" not in configuration  # uploads reach functions through the queue only
+    queues = {_target(c["QueueArn"]) for c in configuration["QueueConfigurations"]}
+    assert len(queues) == 1
+    allowed = [s for s in _queue_statements(resources, queues.pop()) if s["Effect"] == "Allow"]
     # A bucket ARN names no account: AWS asks for aws:SourceAccount as well as the bucket's ARN.
-    assert _permissions(resources, targets.pop()) == [
-        ("s3.amazonaws.com", {"Fn::GetAtt": [bucket, "Arn"]}, ACCOUNT)]
+    assert allowed == [{"Action": "sqs:SendMessage", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                        "Resource": allowed[0]["Resource"],
+                        "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [bucket, "Arn"]}},
+                                      "StringEquals": {"aws:SourceAccount": ACCOUNT}}}]
+
+
+def test_lambda_polls_the_start_queue_with_the_start_functions_role(resources: Resources) -> None:
+    """The event source mapping reads and deletes with the function's role; AWS refuses to create it when the
+    queue's visibility timeout is shorter than the function's timeout."""
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    queue, function = _target(mapping["EventSourceArn"]), mapping["FunctionName"]["Ref"]
+    needed = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+    granted = {a for s in _role_statements(resources, function) if s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+               for a in _as_list(s["Action"])}
+    assert needed <= granted
+    assert resources[queue]["Properties"]["VisibilityTimeout"] >= 6 * resources[function]["Properties"]["Timeout"]
+    assert 2 <= mapping["ScalingConfig"]["MaximumConcurrency"] <= 1000
 
 
 def test_api_gateway_may_invoke_the_webhook_only_for_post_webhook_of_this_api(resources: Resources) -> None:
@@ -62,14 +79,13 @@ def test_eventbridge_may_invoke_the_failure_recorder_and_reach_its_dead_letter_q
                         "Resource": {"Fn::GetAtt": [queue, "Arn"]}}]
 
 
-def test_the_start_functions_failures_reach_its_dead_letter_queue_with_its_own_role(resources: Resources) -> None:
-    [config] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventInvokeConfig").values()]
-    queue = _target(config["DestinationConfig"]["OnFailure"]["Destination"])
-    function = config["FunctionName"]["Ref"]
-    statements = _role_statements(resources, function)
-    assert any("sqs:SendMessage" in _as_list(s["Action"]) and s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
-               for s in statements)
-    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, queue))  # only the TLS-only deny
+def test_start_messages_that_keep_failing_move_to_the_dead_letter_queue(resources: Resources) -> None:
+    """SQS moves them itself (a redrive policy needs no grant); the dead-letter queue only refuses plain HTTP."""
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    redrive = resources[_target(mapping["EventSourceArn"])]["Properties"]["RedrivePolicy"]
+    dead_letters = _target(redrive["deadLetterTargetArn"])
+    assert redrive["maxReceiveCount"] == 3
+    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, dead_letters))  # only the TLS-only deny
 
 
 @pytest.mark.xfail(strict=True, reason="issue 12: the alarm topic's policy (enforce_ssl) holds only the TLS deny, "
