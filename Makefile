@@ -71,7 +71,7 @@ synth: venv  ## cdk.out/FaceSwap.template.json, then cfn-lint
 local-up: venv  ## the local stack for `faceswap --local` (moto :7790, emulator :7791, webhook API :7792); Ctrl-C stops
 	$(PY) -m local.serve
 
-diagram: venv  ## docs/architecture.svg from the synthesized template
+diagram: venv  ## the generated docs: the Mermaid diagram from the synthesized template (README, docs/architecture.md)
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app
 	$(PY) -m docs.diagram
 
