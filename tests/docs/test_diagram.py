@@ -25,14 +25,13 @@ def test_the_committed_diagrams_are_the_generated_one(synthesized: Synthesized) 
     generated = diagram.render(synthesized.template_path)
     for page in diagram.PAGES:
         name = page.relative_to(markers.ROOT)
-        assert markers.read(page, diagram.BLOCK) == generated, f"{name}: the diagram is not the template's: run `make diagram`"
+        assert markers.read(page, diagram.BLOCK) == generated, f"{name}: not the template's diagram: run `make diagram`"
 
 
 def test_the_diagram_shows_every_function_state_machine_and_trigger(synthesized: Synthesized) -> None:
     graph = Graph(load(synthesized.template_path))
     edges = graph.edges()
-    labels = {(graph.t.name(s) if s in graph.t.resources else s, graph.t.name(d) if d in graph.t.resources else d): label
-              for (s, d), label in edges.items()}
+    labels = _by_name(graph)
     lines = "\n".join(diagram.Mermaid(graph).lines())
     for handler in ("start_job", "detect_faces", "webhook", "execution_failed", "check_status", "store_token",
                     "finalize", "record_failure"):
@@ -79,8 +78,7 @@ def test_queues_streams_and_buses_appear_without_a_change_to_the_generator(tmp_p
     _Coming(cdk.Stack(app, "Coming"))
     app.synth()
     graph = Graph(load(tmp_path / "Coming.template.json"))
-    named = {(graph.t.name(s) if s in graph.t.resources else s, graph.t.name(d) if d in graph.t.resources else d): label
-             for (s, d), label in graph.edges().items()}
+    named = _by_name(graph)
     assert named["Media", "StartQueue"] == "jobs/"
     assert named["StartQueue", "StartJob"] == "batches"
     assert named["StartQueue", "StartDeadLetters"] == "redrive"
@@ -88,3 +86,10 @@ def test_queues_streams_and_buses_appear_without_a_change_to_the_generator(tmp_p
     assert named["PublishJobEvents", DEFAULT_BUS] == "puts events"
     lines = "\n".join(diagram.Mermaid(graph).lines())
     assert "subgraph JobEvents" in lines and "λ publish_job_events" in lines and "EventBridge bus default" in lines
+
+
+def _by_name(graph: Graph) -> dict[tuple[str, str], str]:
+    """The edges between resources, by the resources' construct names (StartJob, Media, ...)."""
+    def name(node: str) -> str:
+        return graph.t.name(node) if node in graph.t.resources else node
+    return {(name(s), name(d)): label for (s, d), label in graph.edges().items()}
