@@ -8,6 +8,7 @@ docs/graph.py says what is read. Data access is dotted, a state's Catch dashed w
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,18 @@ def shape(kind: str, *lines: str) -> str:
 class Mermaid:
     def __init__(self, graph: Graph) -> None:
         self.g, self.t = graph, graph.t
+        self.short: dict[str, str] = {}  # logical id -> the node's id: its construct name, else group_name
+        for naming in (self.t.name, lambda lid: f"{self.t.group(lid)}_{self.t.name(lid)}"):
+            names = {lid: re.sub(r"\W", "_", naming(lid)) for lid in self.t.resources if lid not in self.short}
+            taken = [*names.values(), *self.short.values(), ALARMS, VENDOR, DEFAULT_BUS]
+            self.short |= {lid: name for lid, name in names.items() if taken.count(name) == 1}
+
+    def id(self, node: str) -> str:
+        """A node's id in the diagram's source: its construct name where that is unique."""
+        if node in self.g.states:
+            machine, state, _ = self.g.states[node]
+            return f"{self.id(machine)}_{list(self.g.machines[machine]['States']).index(state)}"
+        return self.short.get(node, node)
 
     def lines(self) -> list[str]:
         edges = self.g.edges()
@@ -48,8 +61,8 @@ class Mermaid:
         for group, members in groups.items():
             inner = [line for lid in members for line in self.declare(lid)]
             out += [f"  subgraph {group}", *(f"  {line}" for line in inner), "  end"] if group else inner
-        return out + [f"  {s} {ARROWS[label]} {d}" if label in ARROWS else f'  {s} -->|"{label}"| {d}'
-                      for (s, d), label in edges.items()]
+        return out + [f"  {self.id(s)} {ARROWS[label]} {self.id(d)}" if label in ARROWS
+                      else f'  {self.id(s)} -->|"{label}"| {self.id(d)}' for (s, d), label in edges.items()]
 
     def group(self, lid: str) -> str:
         """The construct a node is drawn in ("": none)."""
@@ -63,12 +76,12 @@ class Mermaid:
             name = properties.get("StateMachineName")
             title = (f"{str(properties.get('StateMachineType', 'STANDARD')).title()} state machine "
                      f"{name if isinstance(name, str) else self.t.name(lid)}")
-            states = [f"  {node}{self.state(n, state)}" for node, (m, n, state) in self.g.states.items()
+            states = [f"  {self.id(node)}{self.state(n, state)}" for node, (m, n, state) in self.g.states.items()
                       if m == lid and state["Type"] in MAIN_STATES]
-            return [f'  subgraph {lid}["{title}"]', *states, "  end"]
+            return [f'  subgraph {self.id(lid)}["{title}"]', *states, "  end"]
         alarms = f"{len(self.t.of_type('AWS::CloudWatch::Alarm'))} CloudWatch alarms"
         label = {ALARMS: alarms, VENDOR: VENDOR_LABEL}.get(lid) or self.g.functions.get(lid) or self.name(lid)
-        return [f"  {lid}{shape(lid if lid in (ALARMS, VENDOR) else self.t.kind(lid), label)}"]
+        return [f"  {self.id(lid)}{shape(lid if lid in (ALARMS, VENDOR) else self.t.kind(lid), label)}"]
 
     def name(self, lid: str) -> str:
         if self.t.kind(lid) != "AWS::ApiGateway::Method":

@@ -16,7 +16,7 @@ from docs.template import DEFAULT_BUS, Template, flatten
 from faceswap.layout import Env
 
 DATA, ERROR = "data", "error"  # edge labels drawn as such: data access, and a state's Catch
-ALARMS, VENDOR = "Alarms", "Vendor"  # the alarms as one node; the API outside the template (called with its key)
+ALARMS, VENDOR = "CloudWatchAlarms", "Vendor"  # the alarms as one node; the API outside the template
 NOTIFIED = ("LambdaFunction", "Queue", "Topic")  # S3 notification targets (EventBridge: the default bus)
 MAIN_STATES = {"Task", "Wait", "Map", "Parallel", "Fail"}
 GRANTS = {"lambda:InvokeFunction": "invokes", "states:StartExecution": "starts", "states:SendTaskSuccess": "token",
