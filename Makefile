@@ -71,9 +71,10 @@ synth: venv  ## cdk.out/FaceSwap.template.json, then cfn-lint
 local-up: venv  ## the local stack for `faceswap --local` (moto :7790, emulator :7791, webhook API :7792); Ctrl-C stops
 	$(PY) -m local.serve
 
-diagram: venv  ## docs/architecture.svg from the synthesized template
+diagram: venv  ## the generated docs: the Mermaid diagram (README, docs/architecture.md) from the synthesized template, docs/configuration.md's table from infra/config.py
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app
 	$(PY) -m docs.diagram
+	$(PY) -m docs.config_table
 
 bench: venv  ## benchmarks with ratios against baselines measured in the same run (exit 1 = a target not met)
 	$(PY) -m bench
