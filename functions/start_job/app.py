@@ -37,7 +37,8 @@ def start_from(record: StartQueueRecord) -> None:
         if outcome.job_id:
             logger.append_keys(job_id=outcome.job_id)
         metrics.add_metric(name=f"Jobs_{outcome.action}", unit=MetricUnit.Count, value=1)
-        logger.info("start message handled", extra={"action": outcome.action, "detail": outcome.detail})
+        logger.info("start message handled", extra={"action": outcome.action, "detail": outcome.detail,
+                                                     "message_id": record.messageId})
 
 
 def _retry_soon(message: StartQueueRecord) -> None:

@@ -89,7 +89,7 @@ def rejections(local_pipeline: LocalPipeline, media: Media, tmp_path_factory: py
         put_manifest(pipeline, name, manifest)
     invoke_start(pipeline, [with_key(template, "private/g-in-stray-key.mp4")])
     views = wait_for_jobs(pipeline, [case.job for case in CASES], timeout=90)
-    assert pipeline.stack.runtime.wait_for_async(timeout=30)
+    assert pipeline.stack.event_sources.wait_idle(timeout=30), pipeline.stack.event_sources.describe()
     spent = spend(pipeline)
     pipeline.client("s3").delete_object(Bucket=pipeline.bucket, Key="videos/g-huge.mp4")  # 101 MB of moto memory
     return Rejections(views, spent)
