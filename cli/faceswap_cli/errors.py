@@ -16,6 +16,7 @@ from botocore.exceptions import (
 
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1
+EXIT_CHECK_FAILED = 1  # faceswap doctor: a check failed
 EXIT_BAD_INPUT = 2  # also argparse's usage errors
 EXIT_ENVIRONMENT = 3  # no stack, no credentials, cannot reach AWS
 EXIT_NOT_FOUND = 4
