@@ -77,8 +77,8 @@ def webhook_secret_check(secret: Secret) -> Check:
             return Check.fail(secret.name, f"secret {position} of {len(values)} is not a whsec_ secret",
                               f"Copy the signing secret from the YouCam console: {secret.put_command}")
     bare = sum(not v.startswith("whsec_") for v in values)
-    rotation = " (a rotation: each is accepted)" if len(values) > 1 else ""
-    detail = f"{len(values)} signing secret(s) set{rotation}"
+    detail = "1 signing secret set" if len(values) == 1 else f"{len(values)} signing secrets set (a rotation: " \
+        "each is accepted)"
     if bare:
         return Check.warn(secret.name, f"{detail}; {bare} without the whsec_ prefix the vendor's secrets have",
                           f"Check it is the console's signing secret: {secret.put_command}")
