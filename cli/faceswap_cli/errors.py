@@ -66,7 +66,8 @@ def explain_aws_error(exc: Exception, where: str) -> CliError | None:
         return CliError(f"The AWS profile is not configured: {exc}.", "Pass an existing --profile or run "
                         "`aws configure --profile NAME`.")
     if isinstance(exc, NoRegionError):
-        return CliError("No AWS region is set.", "Pass --region, or set AWS_REGION (the region you deployed to).")
+        return CliError("No AWS region is set.",
+                        "Pass --region, or set AWS_DEFAULT_REGION (the region you deployed to).")
     if isinstance(exc, EndpointConnectionError):
         return CliError(f"Could not reach {exc.kwargs.get('endpoint_url', 'AWS')}.",
                         "Check your network, or for --local that `make local-up` is still running.")

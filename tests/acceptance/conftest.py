@@ -79,14 +79,17 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     with LocalPipeline(Path(synthesized.outdir), time_scale=LOCAL_TIME_SCALE) as pipeline:
         stack = discover_stack(boto3.Session(), STACK_NAME)  # moto's CloudFormation (AWS_ENDPOINT_URL is set)
         # The stack's WebhookUrl output is moto's made-up API Gateway URL: the local front serves it.
-        stack = _ready(dataclasses.replace(stack, webhook_url=pipeline.webhook_url))
+        stack = _ready(dataclasses.replace(stack, webhook_url=pipeline.webhook_url), local=True)
         yield Target(stack, Clients.for_stack(stack), pipeline, run_id)
 
 
-def _ready(stack: StackInfo) -> StackInfo:
-    """`faceswap doctor` first: a stack that is not ready fails every scenario with its report, before a job
-    spends anything."""
+def _ready(stack: StackInfo, *, local: bool = False) -> StackInfo:
+    """`faceswap doctor` first: a deployed stack that is not ready ends the run with doctor's report, before a job
+    spends anything (the local one fails the suite's tests instead: `make test` goes on)."""
     checks = run_doctor(stack)
     if failed(checks):
-        pytest.fail(format_report(f"faceswap doctor: stack {stack.name} is not ready", checks), pytrace=False)
+        report = format_report(f"faceswap doctor: stack {stack.name} is not ready", checks)
+        if local:
+            pytest.fail(report, pytrace=False)
+        pytest.exit(report, returncode=1)
     return stack
