@@ -209,30 +209,54 @@ def _pending(arn: str) -> Iterator[None]:
         subscription.arn = arn
 
 
-def test_upload_events_accept_a_queue_and_fail_when_gone(cli: LocalCli) -> None:
-    s3, bucket = cli.pipeline.client("s3"), cli.pipeline.bucket
-    before = {k: v for k, v in s3.get_bucket_notification_configuration(Bucket=bucket).items()
-              if k.endswith("Configurations")}
-    queue = cli.pipeline.client("sqs").create_queue(QueueName="doctor-start-queue")["QueueUrl"]
-    queue_arn = cli.pipeline.client("sqs").get_queue_attributes(
-        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+def test_upload_events_through_a_queue_need_its_mapping_enabled(cli: LocalCli) -> None:
+    """The route the start queue brings (S3 -> SQS -> Lambda) passes when the queue's mapping is enabled."""
+    p = cli.pipeline
+    sqs, functions = p.client("sqs"), p.client("lambda")
+    queue = sqs.create_queue(QueueName="doctor-start-queue")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     through_queue = {"QueueConfigurations": [
         {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}} for prefix in ("jobs/", "videos/")]}
-    try:
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=through_queue,
-                                                 SkipDestinationValidation=True)
-        queued = _by_name(check_deployed(_deployed(cli)))["upload events"]
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+    with _notifications(cli, through_queue):
+        sqs.purge_queue(QueueUrl=queue)  # S3's s3:TestEvent: nothing for the function to read
+        unread = _by_name(check_deployed(_deployed(cli)))["upload events"]
+        start_job = p.stack.function_name("PipelineIngestStartJob")
+        mapping = functions.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=start_job,
+                                                        Enabled=False)["UUID"]
+        try:
+            disabled = _by_name(check_deployed(_deployed(cli)))["upload events"]
+            functions.update_event_source_mapping(UUID=mapping, Enabled=True)
+            read = _by_name(check_deployed(_deployed(cli)))["upload events"]
+        finally:
+            functions.delete_event_source_mapping(UUID=mapping)
+
+    for failed in (unread, disabled):
+        assert failed.outcome is Outcome.FAIL
+        assert failed.detail == "no enabled event source mapping reads the queue doctor-start-queue: uploads wait in it"
+    route = f"SQS queue doctor-start-queue -> Lambda {start_job}"
+    assert read == Check.ok("upload events", f"jobs/* -> {route}; videos/* -> {route}")
+
+
+def test_upload_events_fail_when_the_notifications_are_gone(cli: LocalCli) -> None:
+    with _notifications(cli, {}):
         gone = cli("doctor")
-    finally:
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=before,
-                                                 SkipDestinationValidation=True)
-    assert queued == Check.ok("upload events", "jobs/* -> SQS queue doctor-start-queue; "
-                                                "videos/* -> SQS queue doctor-start-queue")
     assert gone.code == 1
     assert "no ObjectCreated notification for jobs/ and videos/" in _line(gone.out, "upload events")
+    assert "ONE notification configuration" in gone.out
     assert _by_name(check_deployed(_deployed(cli)))["upload events"].outcome is Outcome.OK  # restored
+
+
+@contextmanager
+def _notifications(cli: LocalCli, configuration: dict[str, Any]) -> Iterator[None]:
+    s3, bucket = cli.pipeline.client("s3"), cli.pipeline.bucket
+    before = {k: v for k, v in s3.get_bucket_notification_configuration(Bucket=bucket).items()
+              if k.endswith("Configurations")}
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
+    try:
+        yield
+    finally:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=before)
 
 
 def test_stack_states_and_missing_state_machines(cli: LocalCli) -> None:

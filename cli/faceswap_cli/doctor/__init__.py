@@ -23,7 +23,8 @@ from faceswap_cli.doctor.secrets import (
     vendor_key,
     webhook_secret_check,
 )
-from faceswap_cli.doctor.stack_checks import alarm_email, bucket_notifications, stack_state, state_machines
+from faceswap_cli.doctor.stack_checks import alarm_email, stack_state, state_machines
+from faceswap_cli.doctor.uploads import bucket_notifications
 from faceswap_cli.doctor.webhook import webhook_delivery
 from faceswap_cli.stack import StackInfo
 

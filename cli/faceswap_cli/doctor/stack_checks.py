@@ -1,9 +1,7 @@
-"""Checks of the stack's own resources: its CloudFormation state, the state machines, the bucket's upload
-notifications and who is told when an alarm fires."""
+"""Checks of the stack's own resources: its CloudFormation state, the state machines, and who is told when an
+alarm fires."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from faceswap_cli.doctor.deployed import Deployed
 from faceswap_cli.doctor.report import Check, aws_errors_fail
@@ -37,38 +35,6 @@ def state_machines(d: Deployed) -> Check:
     if any(status != "ACTIVE" for status in states.values()):
         return Check.fail("state machines", detail, "Deploy the stack again (`cdk deploy`).")
     return Check.ok("state machines", detail)
-
-
-@aws_errors_fail("upload events", "call s3:GetBucketNotification on the stack's bucket")
-def bucket_notifications(d: Deployed) -> Check:
-    """Uploads under jobs/ and videos/ must reach the start function: directly (S3 -> Lambda) or through the
-    start queue (S3 -> SQS -> Lambda). Either is fine; the line says which."""
-    config = d.client("s3").get_bucket_notification_configuration(Bucket=d.stack.bucket)
-    routes = {prefix: _destination(config, prefix) for prefix in (d.stack.jobs_prefix, d.stack.videos_prefix)}
-    missing = [prefix for prefix, route in routes.items() if route is None]
-    if missing:
-        return Check.fail("upload events", f"no ObjectCreated notification for {' and '.join(missing)} in "
-                          f"{d.stack.bucket}: uploads there start nothing",
-                          "Deploy the stack again (`cdk deploy`). A bucket has ONE notification configuration: "
-                          "whatever replaced ours (a console edit, put-bucket-notification-configuration) must "
-                          "add to it instead.")
-    return Check.ok("upload events", "; ".join(f"{prefix}* -> {route}" for prefix, route in routes.items()))
-
-
-def _destination(config: dict[str, Any], prefix: str) -> str | None:
-    for kind, arn_key, label in (("QueueConfigurations", "QueueArn", "SQS queue"),
-                                 ("LambdaFunctionConfigurations", "LambdaFunctionArn", "Lambda"),
-                                 ("TopicConfigurations", "TopicArn", "SNS topic")):
-        for entry in config.get(kind, []):
-            created = any(event.startswith("s3:ObjectCreated:") for event in entry.get("Events", []))
-            if created and _prefix_of(entry) == prefix:
-                return f"{label} {str(entry[arn_key]).rsplit(':', 1)[-1]}"
-    return None
-
-
-def _prefix_of(entry: dict[str, Any]) -> str | None:
-    rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
-    return next((str(rule["Value"]) for rule in rules if str(rule.get("Name", "")).lower() == "prefix"), None)
 
 
 @aws_errors_fail("alarm e-mail", "call sns:ListSubscriptionsByTopic on the stack's alarm topic")
