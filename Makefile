@@ -74,9 +74,10 @@ local-up: venv  ## the local stack for `faceswap --local` (moto :7790, emulator 
 acceptance: venv  ## after `cdk deploy`: doctor + the user-visible scenarios on STACK (spends ~2 units), or locally
 	$(PY) -m pytest -q tests/acceptance $(if $(STACK),--acceptance-stack=$(STACK))
 
-diagram: venv  ## docs/architecture.svg from the synthesized template
+diagram: venv  ## the generated docs: the Mermaid diagram (README, docs/architecture.md) from the synthesized template, docs/configuration.md's table from infra/config.py
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app
 	$(PY) -m docs.diagram
+	$(PY) -m docs.config_table
 
 bench: venv  ## benchmarks with ratios against baselines measured in the same run (exit 1 = a target not met)
 	$(PY) -m bench

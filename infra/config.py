@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
@@ -13,37 +13,77 @@ from faceswap import layout
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
     """A context value that cannot work; raised at synth, before anything is deployed."""
 
 
+def setting(default: T, meaning: str, accepted: str) -> T:
+    """A PipelineConfig field and its documentation, in one place: docs/configuration.md's table is generated from
+    these (`make diagram`), and a field without them fails the docs tests. Keep each text under ~200 characters."""
+    return field(default=default, metadata={"meaning": meaning, "accepted": accepted})
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Every knob a user can turn, with the default documented in the README's configuration table."""
+    """Every knob a user can turn: the context key `faceswap:<field>`, or the constructor argument."""
 
-    vendor_base_url: str = "https://yce-api-01.makeupar.com"
-    vendor_file_path: str = "/s2s/v2.0/file/face-swap-vid"
-    polling_interval_unit: str = "auto"
-    retry_create_on_server_error: bool = False
-    default_polling_interval_seconds: int = 5
-    max_polls: int = 720
-    run_timeout_minutes: int = 120
-    webhook_wait_minutes: int = 90
-    videos_prefix: str = layout.VIDEOS_PREFIX
-    faces_prefix: str = layout.FACES_PREFIX
-    jobs_prefix: str = layout.JOBS_PREFIX
-    results_prefix: str = layout.RESULTS_PREFIX
-    results_retention_days: int = 30
-    inputs_retention_days: int = 7
-    alarm_email: str = ""
-    webhook_rate_limit_rps: int = 50
-    webhook_burst_limit: int = 100
-    log_retention_days: int = 30
-    face_precheck: bool = True
-    face_precheck_samples: int = 8
-    architecture: str = "arm64"  # the functions' CPU: arm64 (Graviton, ~20 % cheaper per GB-second) or x86_64
+    vendor_base_url: str = setting(
+        "https://yce-api-01.makeupar.com",
+        "YouCam API origin; the default of the stack parameter `VendorBaseUrl`, which overrides it at deploy time.",
+        "an `http(s)://host[:port]` origin, no path")
+    vendor_file_path: str = setting(
+        "/s2s/v2.0/file/face-swap-vid",
+        "File API path used to upload the inputs (the vendor also documents `/s2s/v2.0/file`: on a 404 the client "
+        "tries the other).",
+        "any path")
+    polling_interval_unit: str = setting(
+        "auto", "Unit of the API's `polling_interval` (unconfirmed): `auto` reads values over 300 as milliseconds.",
+        "`auto`, `s`, `ms`")
+    retry_create_on_server_error: bool = setting(
+        False, "Retry *create task* after a 5xx or a lost answer. Off: the job fails with `task_create_uncertain` "
+        "rather than risk a second, billed task.", "`true`, `false`")
+    default_polling_interval_seconds: int = setting(
+        5, "Wait between two polls when the API sends no `polling_interval` (the API's own is capped at 240 s: one "
+        "Wait of the Express poller).", "1 to 240")
+    max_polls: int = setting(720, "Polls before a job gives up with `poll_limit_reached` (720 x 5 s = 1 h).",
+                             "1 to 10000")
+    run_timeout_minutes: int = setting(
+        120, "Timeout of one execution; a timed-out job gets `error.json` with `run_timeout`.", "1 to 1440")
+    webhook_wait_minutes: int = setting(
+        90, "How long a job waits for its vendor task to end (webhook or poll) before it fails with `timeout`.",
+        "1 to `run_timeout_minutes`")
+    videos_prefix: str = setting(
+        layout.VIDEOS_PREFIX, "Where videos are uploaded (an upload here with `face-key` metadata also starts a job).",
+        "`name/`: letters, digits, `_`, `-`, one trailing `/`; the four prefixes must differ")
+    faces_prefix: str = setting(layout.FACES_PREFIX, "Where face photos are uploaded.", "as above")
+    jobs_prefix: str = setting(
+        layout.JOBS_PREFIX, "Where `<name>.json` manifests are uploaded; an upload here starts a job.", "as above")
+    results_prefix: str = setting(
+        layout.RESULTS_PREFIX, "Where `<job_id>/output.mp4`, `status.json` and `error.json` are written.", "as above")
+    results_retention_days: int = setting(
+        30, "Lifecycle expiry of everything under the results prefix.", "1 to 3650")
+    inputs_retention_days: int = setting(7, "Lifecycle expiry of uploaded videos, faces and manifests.", "1 to 3650")
+    alarm_email: str = setting(
+        "", "E-mail address subscribed to the alarm topic (confirm the subscription mail AWS sends).",
+        "empty, or an e-mail address")
+    webhook_rate_limit_rps: int = setting(
+        50, "API Gateway stage throttling of the webhook endpoint, requests per second.", "1 to 10000")
+    webhook_burst_limit: int = setting(100, "API Gateway burst limit of the webhook endpoint.", "1 to 5000")
+    log_retention_days: int = setting(
+        30, "Retention of every log group (functions, state machines, API access logs).",
+        "1, 3, 7, 14, 30, 60, 90, 180 or 365")
+    face_precheck: bool = setting(
+        True, "Deploy the face pre-check: no face in the video or the photo is rejected before a unit is spent. "
+        "`false`: no detector; the vendor finds faceless inputs after charging.", "`true`, `false`")
+    face_precheck_samples: int = setting(
+        8, "Video frames, spread evenly over the video, in which the pre-check looks for a face (more: fewer misses, "
+        "a longer check).", "1 to 32")
+    architecture: str = setting(
+        "arm64", "CPU of every function (runtime `python3.13`): `arm64` (Graviton) is billed ~20 % less per "
+        "GB-second; the bundled wheels are built for it.", "`arm64`, `x86_64`")
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
