@@ -13,6 +13,8 @@ from faceswap import layout
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
+EVENT_BUS_NAME = r"[/.\-_A-Za-z0-9]{1,256}"  # EventBridge's pattern for a bus name
+EVENT_BUS_ARN = r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
 
 
 class ConfigError(ValueError):
@@ -44,6 +46,7 @@ class PipelineConfig:
     face_precheck: bool = True
     face_precheck_samples: int = 8
     architecture: str = "arm64"  # the functions' CPU: arm64 (Graviton, ~20 % cheaper per GB-second) or x86_64
+    event_bus_name: str = "default"  # where job events go: a bus name or ARN ("default": the account's default bus)
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
@@ -81,6 +84,8 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+        if not (re.fullmatch(EVENT_BUS_NAME, self.event_bus_name) or re.fullmatch(EVENT_BUS_ARN, self.event_bus_name)):
+            raise ConfigError(f"event_bus_name must be an EventBridge bus name or ARN, got {self.event_bus_name!r}")
 
 
 def log_retention(days: int) -> logs.RetentionDays:

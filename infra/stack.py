@@ -28,4 +28,4 @@ class FaceSwapStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)
         cdk.CfnOutput(self, "WebhookSecretArn", value=p.storage.webhook_secrets.secret_arn)
         suppress_reviewed_findings(self, config=p.config, storage=p.storage, ingest=p.ingest, workflow=p.workflow,
-                                   webhooks=p.webhook_ingress)
+                                   webhooks=p.webhook_ingress, job_events=p.job_events)
