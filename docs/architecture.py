@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class Architecture:
     vendor_url: str
     resource_count: int
     buckets: int = 0
+    stream_consumers: list[str] = field(default_factory=list)  # handlers a table's stream invokes (job events)
+    event_bus: str = ""  # where the job events go (the consumer's EVENT_BUS_NAME)
 
     def handler_of(self, reference: str) -> str | None:
         match = re.search(r"@\{(\w+)\}", reference)
@@ -103,6 +105,9 @@ def read_template(path: Path) -> Architecture:
     functions = {lid: m.group(1) for lid, r in of_type("AWS::Lambda::Function")
                  if (m := HANDLER.match(str(r["Properties"].get("Handler", ""))))}
     rule: dict[str, Any] = next((r["Properties"] for _, r in of_type("AWS::Events::Rule")), {})
+    consumers = [functions[lid] for _, r in of_type("AWS::Lambda::EventSourceMapping")
+                 if "StreamArn" in json.dumps(r["Properties"].get("EventSourceArn"))
+                 for lid in _refs(r["Properties"].get("FunctionName")) if lid in functions]
     watched = _refs(rule.get("EventPattern", {}).get("detail", {}).get("stateMachineArn"))
     return Architecture(
         functions=functions,
@@ -123,6 +128,9 @@ def read_template(path: Path) -> Architecture:
         vendor_url=str(template.get("Parameters", {}).get("VendorBaseUrl", {}).get("Default", "")),
         resource_count=len(resources),
         buckets=len(of_type("AWS::S3::Bucket")),
+        stream_consumers=consumers,
+        event_bus=next((str(r["Properties"].get("Environment", {}).get("Variables", {}).get("EVENT_BUS_NAME", ""))
+                        for lid, r in of_type("AWS::Lambda::Function") if functions.get(lid) in consumers), ""),
     )
 
 
@@ -158,7 +166,7 @@ def _refs(value: Any) -> list[str]:
 
 def _short(logical_id: str) -> str:
     name = re.sub(r"[0-9A-F]{8}$", "", logical_id)
-    return re.sub(r"^(Pipeline)?(Storage|Monitoring|Ingest|JobWorkflow|WebhookIngress)?", "", name) or name
+    return re.sub(r"^(Pipeline)?(Storage|Monitoring|Ingest|JobWorkflow|WebhookIngress|JobEvents)?", "", name) or name
 
 
 def _notifications(items: list[tuple[str, dict[str, Any]]], functions: dict[str, str]) -> list[tuple[str, str]]:
@@ -195,7 +203,8 @@ def _stores(resources: dict[str, dict[str, Any]], functions: dict[str, str]) -> 
         if r["Type"] != "AWS::IAM::Policy":
             continue
         roles = set(_refs(r["Properties"].get("Roles", [])))
-        named = {ref for st in r["Properties"]["PolicyDocument"]["Statement"] for ref in _refs(st.get("Resource"))}
+        named = {ref for st in r["Properties"]["PolicyDocument"]["Statement"] for ref in _refs(st.get("Resource"))
+                 if "StreamArn" not in json.dumps(st.get("Resource"))}  # a stream's reader is drawn on its own
         for fn, role in role_of.items():
             if role in roles:
                 for ref in named:

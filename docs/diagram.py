@@ -21,11 +21,12 @@ from docs.drawing import Arrow, Box, Label, Scene, to_png, to_svg
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = {"start_job": "Start job", "check_status": "Check status", "store_token": "Store token",
          "finalize": "Finalize", "record_failure": "Record failure", "execution_failed": "Execution failed",
-         "webhook": "Webhook", "detect_faces": "Detect faces"}
+         "webhook": "Webhook", "detect_faces": "Detect faces", "publish_job_events": "Publish job events"}
 AWS, LAMBDA, DATA, EXTERNAL = "#fff4e5", "#fdebd3", "#e8f1fb", "#f1ecf9"
 STATE_FILL = {"Task": "#fdebd3", "Wait": "#fff9e6", "Choice": "#f4f4f4", "Fail": "#fde2e2", "Succeed": "#e3f4e3",
               "Pass": "#f4f4f4"}
 COL_W, STATE_H, STEP, GAP = 205, 38, 50, 24
+ROW_H = 130  # the row of stores, alarms and the job events' publisher
 PAD, HEADER, FOOTER = 30, 50, 28  # inside a state machine's box: sides, title, below the last row
 MACHINE_X, RIGHT_X = 780, 1320  # the state machines; results and the failure rule to their right
 LANE_IN, LANE_OUT = 738, 758  # left of the machines: task tokens handed back to the job, and the poller's start
@@ -316,19 +317,35 @@ class Layout:
         a, sc = self.arch, self.scene
         what = {"Jobs": "JOB#<job_id> · TASK#<task_id>"}
         for i, store in enumerate(a.stores):
-            sc.box(20 + i * 215, y, 200, 110, f"{store.kind}: {store.name}",
+            sc.box(20 + i * 215, y, 200, ROW_H, f"{store.kind}: {store.name}",
                    [what.get(store.name, ""), "used by " + ", ".join(name(u) for u in store.used_by)],
                    fill=DATA if store.kind.startswith("Dynamo") else "#fbeaf0")
         errors = [n for n in a.alarms if n.endswith("Errors")]
         others = [n for n in a.alarms if n not in errors]
-        alarms = sc.box(20 + len(a.stores) * 215 + 20, y, 330, 110, f"CloudWatch alarms ({len(a.alarms)})",
+        alarms = sc.box(20 + len(a.stores) * 215 + 20, y, 330, ROW_H, f"CloudWatch alarms ({len(a.alarms)})",
                         [", ".join(others), f"Lambda errors of {len(errors)} functions"], fill="#f3f3f3")
-        topic = sc.box(alarms.x + alarms.w + 60, y + 25, 200, 60, "SNS alarm topic", ["e-mail: faceswap:alarm_email"],
-                       fill=AWS)
+        topic = sc.box(alarms.x + alarms.w + 60, y + (ROW_H - 60) / 2, 200, 60, "SNS alarm topic",
+                       ["e-mail: faceswap:alarm_email"], fill=AWS)
         self.arrow([alarms.side("e"), topic.side("w")])
+        self._job_events(y)
         sc.labels.append(Label(20, y - 12, f"State and configuration ({a.buckets} buckets incl. access logs; "
                                            f"queues: {', '.join(a.queues)})", 11, bold=True))
-        sc.height = round(y + 140)
+        sc.height = round(y + ROW_H + 30)
+
+    def _job_events(self, y: float) -> None:
+        """The Jobs table's stream → the publisher → EventBridge (docs/events.md), right of the stores' row."""
+        a, sc = self.arch, self.scene
+        if not a.stream_consumers:
+            return
+        table = next(b for b in sc.boxes if b.title.startswith("DynamoDB table"))
+        publisher = sc.box(RIGHT_X, y, 235, ROW_H, f"λ {name(a.stream_consumers[0])}", [
+            "one event per job state change", "QUEUED · STARTED · SUCCEEDED · FAILED"], fill=LAMBDA)
+        bus = sc.box(RIGHT_X, y - 120, 235, 70, f"EventBridge bus: {a.event_bus or 'default'}", [
+            "FaceSwap Job State Change", "source faceswap → your rules"], fill=AWS)
+        self.arrow([publisher.side("n"), bus.side("s")])
+        lane = y + ROW_H + 14  # under the row
+        self.arrow([table.side("s"), (table.side("s")[0], lane), (publisher.side("s")[0], lane), publisher.side("s")],
+                   "stream: JOB#, REJECTED# changes", label_at=1, label_dx=-80, label_dy=-4)
 
     def _legend(self, x: float, y: float) -> None:
         steps = ["(1) upload video, face, then jobs/<name>.json", "(2) the S3 event starts Start job (async)",

@@ -22,7 +22,7 @@ def test_the_diagram_shows_what_the_template_holds(synthesized: Synthesized) -> 
     texts = " ".join(t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text"))  # parses: well-formed
 
     template = json.loads(synthesized.template_path.read_text())
-    assert len(architecture.functions) == 8
+    assert len(architecture.functions) == 9
     assert sorted(m.kind for m in architecture.machines) == ["EXPRESS", "STANDARD"]
     for machine in architecture.machines:
         assert f"Step Functions ({machine.kind.capitalize()}): {machine.name}" in texts
@@ -34,7 +34,8 @@ def test_the_diagram_shows_what_the_template_holds(synthesized: Synthesized) -> 
                  "billed by duration", "billed per state transition", "starts it, passes the token",
                  "SendTaskSuccess (token)", "SendTaskFailure (token)", "λ Store token", "λ Check status",
                  "λ Finalize", "λ Record failure", "sfn:startExecution → Poller · waits for its token",
-                 "sfn:sendTaskSuccess", "sfn:sendTaskFailure"):
+                 "sfn:sendTaskSuccess", "sfn:sendTaskFailure", "λ Publish job events", "EventBridge bus: default",
+                 "stream: JOB#, REJECTED# changes"):
         assert part in texts, part
     assert f"{len(template['Resources'])} resources" in texts
     assert "λ ?" not in texts  # every Lambda task was matched to its function, every other task to its service
