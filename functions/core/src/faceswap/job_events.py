@@ -130,9 +130,9 @@ class JobEvents:
 
     def event_for(self, old: Image | None, new: Image | None) -> JobStateChange | None:
         """The event of one stream record (its old and new image), or None when it is no state change."""
-        key = str((new or old or {}).get(PARTITION_KEY, ""))
         if new is None:
-            return None
+            return None  # removed: a released claim, TTL expiry
+        key = str(new.get(PARTITION_KEY, ""))
         if key.startswith(JOB_KEY_PREFIX):
             return self._job_change(old, new)
         if key.startswith(REJECTED_KEY_PREFIX):
@@ -172,9 +172,10 @@ class JobEvents:
     def _results(self, job_id: str, state: str) -> EventResults | None:
         if state not in (SUCCEEDED, FAILED):
             return None
-        key = lambda name: result_key(job_id, name, self._results_prefix)  # noqa: E731
-        return EventResults(status=key(STATUS_NAME), output=key(OUTPUT_NAME) if state == SUCCEEDED else None,
-                            error=key(ERROR_NAME) if state == FAILED else None)
+        status, output, error = (result_key(job_id, name, self._results_prefix)
+                                 for name in (STATUS_NAME, OUTPUT_NAME, ERROR_NAME))
+        return EventResults(status=status, output=output if state == SUCCEEDED else None,
+                            error=error if state == FAILED else None)
 
 
 class Rejections:
