@@ -14,6 +14,8 @@ from faceswap import layout
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
 T = TypeVar("T")
+EVENT_BUS_NAME = r"[/.\-_A-Za-z0-9]{1,256}"  # EventBridge's pattern for a bus name
+EVENT_BUS_ARN = r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
 
 
 class ConfigError(ValueError):
@@ -84,6 +86,9 @@ class PipelineConfig:
     architecture: str = setting(
         "arm64", "CPU of every function (runtime `python3.13`): `arm64` (Graviton) is billed ~20 % less per "
         "GB-second; the bundled wheels are built for it.", "`arm64`, `x86_64`")
+    event_bus_name: str = setting(
+        "default", "EventBridge bus the job state changes are published to (docs/events.md): a bus name or ARN; "
+        "`default` is the account's default bus.", "`default`, a bus name, or a bus ARN")
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
@@ -121,6 +126,8 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+        if not (re.fullmatch(EVENT_BUS_NAME, self.event_bus_name) or re.fullmatch(EVENT_BUS_ARN, self.event_bus_name)):
+            raise ConfigError(f"event_bus_name must be an EventBridge bus name or ARN, got {self.event_bus_name!r}")
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -24,4 +24,4 @@ class FaceSwapStack(cdk.Stack):
         p = self.pipeline
         add_outputs(self, p, vendor_base_url=vendor_url.value_as_string)
         suppress_reviewed_findings(self, config=p.config, storage=p.storage, ingest=p.ingest, workflow=p.workflow,
-                                   webhooks=p.webhook_ingress)
+                                   webhooks=p.webhook_ingress, job_events=p.job_events)

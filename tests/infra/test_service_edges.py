@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 from infra.app import build_app
+from infra.config import ConfigError, PipelineConfig
 from tests.conftest import LOCAL_TEST_CONTEXT, Synthesized
 
 Resources = dict[str, dict[str, Any]]
@@ -120,6 +122,62 @@ def test_the_poller_signals_and_starts_exactly_what_its_definition_names(resourc
         granted = {a.split(":")[1].lower() for s in _role_statements(resources, lid, role_property="RoleArn")
                    for a in _as_list(s["Action"]) if a.startswith("states:")}
         assert granted == {u.replace("states:", "") for u in used}, lid
+
+
+def test_the_event_publisher_reads_only_the_jobs_stream_through_its_mapping(resources: Resources) -> None:
+    """Lambda's event source mapping reads the stream with the function's role (no resource policy): that role may
+    read this stream and nothing else of the table, and the mapping hands it only job state changes."""
+    [table] = _of_type(resources, "AWS::DynamoDB::Table")
+    assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    function, stream = _target(mapping["FunctionName"]), {"Fn::GetAtt": [table, "StreamArn"]}
+    assert mapping["EventSourceArn"] == stream and mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and "MaximumRetryAttempts" not in mapping
+    assert [json.loads(f["Pattern"])["dynamodb"]["Keys"]["pk"]["S"] for f in mapping["FilterCriteria"]["Filters"]] \
+        == [[{"prefix": "JOB#"}], [{"prefix": "REJECTED#"}]]
+    statements = _role_statements(resources, function)
+    table_access = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    assert table_access == [{"Effect": "Allow", "Resource": stream, "Action": [
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]}]
+    # The mapping is created once the role may read the stream (Lambda checks it then).
+    policy = next(lid for lid, r in _of_type(resources, "AWS::IAM::Policy").items()
+                  if {"Ref": resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]} in r["Properties"]["Roles"])
+    assert policy in resources[function]["DependsOn"]
+    assert _permissions(resources, function) == []  # nothing may invoke it but its mapping
+
+
+def test_the_event_publisher_puts_only_its_own_events_on_the_bus_and_its_expired_records_in_its_queue(
+        resources: Resources) -> None:
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    function = _target(mapping["FunctionName"])
+    queue = _target(mapping["DestinationConfig"]["OnFailure"]["Destination"])
+    statements = {_render(s["Resource"]): s for s in _role_statements(resources, function)
+                  if not _as_list(s["Action"])[0].startswith(("dynamodb:", "xray:"))}
+    bus = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    assert set(statements) == {bus, f"${{{queue}.Arn}}"}
+    assert statements[bus]["Action"] == "events:PutEvents" and statements[bus]["Condition"] == {"StringEquals": {
+        "events:source": "faceswap", "events:detail-type": "FaceSwap Job State Change"}}
+    assert statements[f"${{{queue}.Arn}}"]["Action"] == "sqs:SendMessage"  # not CDK's SqsDlq's three actions
+    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, queue))  # only the TLS-only deny
+
+
+def test_the_events_go_to_the_bus_the_context_names(tmp_path: Path) -> None:
+    arn = "arn:aws:events:eu-west-1:111122223333:event-bus/media-events"
+    app = build_app(outdir=str(tmp_path), context={**LOCAL_TEST_CONTEXT, "faceswap:event_bus_name": arn,
+                                                  "faceswap:face_precheck": False})
+    found = app.synth().get_stack_by_name("FaceSwap").template["Resources"]
+    [publisher] = [r["Properties"] for r in _of_type(found, "AWS::Lambda::Function").values()
+                   if r["Properties"].get("Handler") == "publish_job_events.app.lambda_handler"]
+    assert publisher["Environment"]["Variables"]["EVENT_BUS_NAME"] == arn
+    puts = [s for r in _of_type(found, "AWS::IAM::Policy").values() for s in r["Properties"]["PolicyDocument"][
+        "Statement"] if s["Action"] == "events:PutEvents"]
+    assert [s["Resource"] for s in puts] == [arn]
+
+
+@pytest.mark.parametrize("value", ["", "my bus", "arn:aws:events:eu-west-1:1234:event-bus/x", "arn:aws:sqs:x"])
+def test_an_event_bus_neither_a_name_nor_an_arn_stops_the_synth(value: str) -> None:
+    with pytest.raises(ConfigError, match="event_bus_name must be an EventBridge bus name or ARN"):
+        PipelineConfig.from_context(cdk.App(context={"faceswap:event_bus_name": value}).node)
 
 
 def test_alarm_mail_goes_to_the_configured_address(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
     from faceswap.config import PipelineSettings
+    from faceswap.job_events import Rejections
     from faceswap.media import VideoInfo
     from faceswap.youcam.client import YouCamClient
 
@@ -70,6 +71,7 @@ class JobStarter:
     limits: MediaLimits
     clock: Any = time.time
     faces: FacePrecheck | None = None  # the face pre-check; None: not deployed
+    rejections: Rejections | None = None  # job events (issue 14 §1): FAILED of uploads refused before a claim
 
     def handle_upload(self, bucket: str, key: str, attempt_id: str = "", ended_attempt: str = "") -> StartOutcome:
         """`attempt_id`: the Lambda request id, the same for every retry of one event. `ended_attempt`: the request
@@ -78,7 +80,11 @@ class JobStarter:
             job = self._job_for(bucket, key)
         except JobRejected as exc:
             job_id = job_name_from_key(key)
-            self.results.write_error(job_id, ErrorReport.from_exception(exc))
+            report = ErrorReport.from_exception(exc)
+            self.results.write_error(job_id, report)
+            # --- job events (issue 14 §1): no JOB# record exists, so this upload's FAILED event has its own outbox
+            if self.rejections is not None:
+                self.rejections.record(job_id, key, report)
             return StartOutcome("rejected", job_id, exc.code)
         if job is None:
             return StartOutcome("waiting_for_manifest", job_name_from_key(key))

@@ -11,8 +11,10 @@ from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 
 if TYPE_CHECKING:
+    from faceswap.event_bus import EventPublisher
     from faceswap.faces import FacePrecheck
     from faceswap.finishing import Finisher
+    from faceswap.job_events import JobEvents, Rejections
     from faceswap.starter import JobStarter
 
 
@@ -42,7 +44,8 @@ def starter() -> JobStarter:
     from faceswap.starter import JobStarter
 
     return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=store(), results=results(), settings=aws.settings(),
-                      vendor=aws.vendor_client, limits=MediaLimits.from_env(), faces=face_precheck())
+                      vendor=aws.vendor_client, limits=MediaLimits.from_env(), faces=face_precheck(),
+                      rejections=rejections())
 
 
 def face_precheck() -> FacePrecheck | None:
@@ -58,3 +61,26 @@ def face_precheck() -> FacePrecheck | None:
 @cache
 def callbacks() -> Callbacks:
     return Callbacks(store(), aws.sfn())
+
+
+@cache
+def rejections() -> Rejections:
+    """The outbox of uploads rejected before they became jobs (their FAILED events)."""
+    from faceswap.job_events import Rejections
+
+    return Rejections(aws.jobs_table())
+
+
+@cache
+def job_events() -> JobEvents:
+    from faceswap.job_events import JobEvents
+
+    s = aws.settings()
+    return JobEvents(s.bucket, s.results_prefix)
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    from faceswap.event_bus import EventPublisher
+
+    return EventPublisher(aws.events(), aws.settings().event_bus_name)
