@@ -18,7 +18,7 @@ NODE_PACKAGE := node-linux-$(if $(filter aarch64 arm64,$(shell uname -m)),arm64,
 NODE_STAMP := $(VENV)/.node-$(NODE_PACKAGE)-$(NODE_VERSION)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck synth bench cost storm diagram local-up clean lock venv
+.PHONY: demo test lint typecheck synth bench cost storm diagram local-up acceptance clean lock venv
 
 venv: $(STAMP) $(RUNTIME_STAMP) $(NODE_STAMP)
 
@@ -70,6 +70,9 @@ synth: venv  ## cdk.out/FaceSwap.template.json, then cfn-lint
 
 local-up: venv  ## the local stack for `faceswap --local` (moto :7790, emulator :7791, webhook API :7792); Ctrl-C stops
 	$(PY) -m local.serve
+
+acceptance: venv  ## after `cdk deploy`: doctor + the user-visible scenarios on STACK (spends ~2 units), or locally
+	$(PY) -m pytest -q tests/acceptance $(if $(STACK),--acceptance-stack=$(STACK))
 
 diagram: venv  ## the generated docs: the Mermaid diagram (README, docs/architecture.md) from the synthesized template, docs/configuration.md's table from infra/config.py
 	CDK_OUTDIR=cdk.out $(PY) -m infra.app

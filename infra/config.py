@@ -15,6 +15,8 @@ from faceswap.vendor_inputs import INPUT_MODES
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
 T = TypeVar("T")
+EVENT_BUS_NAME = r"[/.\-_A-Za-z0-9]{1,256}"  # EventBridge's pattern for a bus name
+EVENT_BUS_ARN = r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
 
 
 class ConfigError(ValueError):
@@ -96,13 +98,16 @@ class PipelineConfig:
         "`queue_wait_exceeded`.", "1 to 20160")
     credit_wait_minutes: int = setting(
         60, "A job the balance cannot pay for waits this long (re-reading the balance) before `credit_insufficient`; "
-        "0: it ends at once. Either way no unit is spent.", "0 to `max_queue_wait_minutes`")
+        "0: it ends at once. Either way no unit is spent.", "0 to 20160")
     input_mode: str = setting(
         "upload", "How the vendor gets the inputs: `upload` streams them through its File API; `url` hands it "
         "presigned GET URLs that it fetches itself (no media through the function).", "`upload`, `url`")
     input_url_ttl_minutes: int = setting(
         60, "`url` mode: how long the presigned URLs stay valid (they also end with the function's role "
         "credentials).", "5 to 720")
+    event_bus_name: str = setting(
+        "default", "EventBridge bus the job state changes are published to (docs/events.md): a bus name or ARN; "
+        "`default` is the account's default bus.", "`default`, a bus name, or a bus ARN")
 
     @classmethod
     def from_context(cls, node: Node) -> PipelineConfig:
@@ -141,14 +146,15 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
-
+        if not (re.fullmatch(EVENT_BUS_NAME, self.event_bus_name) or re.fullmatch(EVENT_BUS_ARN, self.event_bus_name)):
+            raise ConfigError(f"event_bus_name must be an EventBridge bus name or ARN, got {self.event_bus_name!r}")
 
     def _validate_admission(self) -> None:
         _check_range("max_tasks_in_flight", self.max_tasks_in_flight, 1, 1000)
         if not 0.01 <= self.max_creates_per_second <= 100:
             raise ConfigError(f"max_creates_per_second must be between 0.01 and 100, got {self.max_creates_per_second}")
         _check_range("max_queue_wait_minutes", self.max_queue_wait_minutes, 1, 14 * 24 * 60)
-        _check_range("credit_wait_minutes", self.credit_wait_minutes, 0, self.max_queue_wait_minutes)
+        _check_range("credit_wait_minutes", self.credit_wait_minutes, 0, 14 * 24 * 60)  # max_queue_wait still applies
         if self.input_mode not in INPUT_MODES:
             raise ConfigError(f"input_mode must be {' or '.join(INPUT_MODES)}, got {self.input_mode!r}")
         _check_range("input_url_ttl_minutes", self.input_url_ttl_minutes, 5, 12 * 60)

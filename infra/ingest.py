@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.interfaces.aws_s3 import IBucketRef
 from constructs import Construct
 
 from faceswap import layout
@@ -125,7 +126,7 @@ class _QueueDestination:
         self._queue = queue
         self._policy: iam.AddToResourcePolicyResult | None = None  # one statement, whatever the filters
 
-    def bind(self, scope: Construct, bucket: s3.IBucketRef) -> s3.BucketNotificationDestinationConfig:
+    def bind(self, scope: Construct, bucket: IBucketRef) -> s3.BucketNotificationDestinationConfig:
         if self._policy is None:
             self._policy = self._queue.add_to_resource_policy(iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("s3.amazonaws.com")], actions=["sqs:SendMessage"],

@@ -1,8 +1,8 @@
-"""Alarms on what would otherwise fail quietly: failed executions, webhook errors, Lambda errors, dead letters, and
-jobs waiting in front of the vendor longer than they should.
+"""Alarms on what would otherwise fail quietly: failed executions, webhook errors, Lambda errors, dead letters, late
+job events, and jobs waiting in front of the vendor longer than they should.
 
-Handed what it watches, nothing more: the two state machines, the webhook API, the functions, the start queue and
-the dead-letter queues, and whether the face pre-check is deployed."""
+Handed what it watches, nothing more: the two state machines, the webhook API, the functions, the start queue, the
+job events' publisher, the dead-letter queues and whether the face pre-check is deployed."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from constructs import Construct
 from faceswap.layout import METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(5)
+JOB_EVENTS_MAX_DELAY_MS = 5 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Watched:
     start_queue: sqs.IQueue
     start_dead_letters: sqs.IQueue
     execution_failed_dead_letters: sqs.IQueue
+    event_publisher: lambda_.IFunction  # reads the Jobs table's stream
+    job_events_dead_letters: sqs.IQueue
     face_precheck: bool  # the start function's FacePrecheck_unavailable metric exists
     max_queue_wait_seconds: int  # a job waiting half of this is worth a look
     backlog_alarm: int  # messages waiting in the start queue (visible + delayed) worth a look
@@ -63,6 +66,17 @@ class Monitoring(Construct):
         self._alarm("ExecutionFailedDeadLetters",
                     watched.execution_failed_dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
                     "A failed execution could not be recorded as error.json (see the dead-letter queue)")
+        self._job_events(watched.event_publisher, watched.job_events_dead_letters)
+
+    def _job_events(self, publisher: lambda_.IFunction, dead_letters: sqs.IQueue) -> None:
+        # Events wait in the stream while a batch is retried: an old iterator means they are late (EventBridge
+        # refusing them, a bug), long before they would expire (24 h) into the dead-letter queue.
+        self._alarm("JobEventsIteratorAge",
+                    publisher.metric("IteratorAge", statistic="Maximum", period=PERIOD),
+                    "Job events are more than 5 minutes late (PublishJobEvents logs); they expire after 24 h",
+                    JOB_EVENTS_MAX_DELAY_MS)
+        self._alarm("JobEventsDeadLetters", dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
+                    "Job events expired unpublished: the messages name the stream records (docs/events.md)")
 
     def _executions(self, job: sfn.IStateMachine, poller: sfn.IStateMachine) -> None:
         self._alarm("ExecutionsFailed", job.metric_failed(period=PERIOD),

@@ -11,6 +11,7 @@ from constructs import IConstruct
 
 from infra.config import PipelineConfig
 from infra.ingest import Ingest
+from infra.job_events import JobEvents
 from infra.job_workflow import JobWorkflow
 from infra.storage import Storage
 from infra.webhook_ingress import WebhookIngress
@@ -24,12 +25,13 @@ S3_PUT_ACTIONS = ["Action::s3:Abort*"]
 
 
 def suppress_reviewed_findings(stack: Stack, *, config: PipelineConfig, storage: Storage, ingest: Ingest,
-                               workflow: JobWorkflow, webhooks: WebhookIngress) -> None:
-    """The pipeline's parts, as FaceSwapPipeline composes them (storage, ingest, workflow, webhooks)."""
+                               workflow: JobWorkflow, webhooks: WebhookIngress, job_events: JobEvents) -> None:
+    """The pipeline's parts, as FaceSwapPipeline composes them (storage, ingest, workflow, webhooks, events)."""
     _functions(config, ingest, workflow, webhooks)
+    _function(job_events.publisher, [], [])
     _state_machines(workflow)
     _webhook_api(webhooks)
-    _storage(storage, ingest, workflow)
+    _storage(storage, ingest, workflow, job_events)
     _cdk_bucket_notifications_handler(stack)
 
 
@@ -97,8 +99,8 @@ def _webhook_api(webhooks: WebhookIngress) -> None:
             "abuse; attach a WebACL if your policy requires one."))])
 
 
-def _storage(s: Storage, ingest: Ingest, workflow: JobWorkflow) -> None:
-    NagSuppressions.add_resource_suppressions([ingest.dead_letters, workflow.dead_letters], [
+def _storage(s: Storage, ingest: Ingest, workflow: JobWorkflow, job_events: JobEvents) -> None:
+    NagSuppressions.add_resource_suppressions([ingest.dead_letters, workflow.dead_letters, job_events.dead_letters], [
         NagPackSuppression(id="AwsSolutions-SQS3", reason="These queues are themselves dead-letter queues.")])
     NagSuppressions.add_resource_suppressions([s.api_key, s.webhook_secrets], [
         NagPackSuppression(id="AwsSolutions-SMG4", reason=(

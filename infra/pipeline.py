@@ -5,6 +5,7 @@
     JobWorkflow      the job (Standard: wait for the vendor task → Finalize) and its poller (Express), the functions
                      their states call, and the rule that records executions the job could not
     WebhookIngress   API Gateway → Webhook: a signed "task finished" short-circuits the wait
+    JobEvents        the Jobs table's stream → PublishJobEvents → EventBridge: one event per job state change
     Monitoring       alarms on everything that could fail quietly
 """
 
@@ -18,6 +19,7 @@ from faceswap.layout import METRICS_NAMESPACE, Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory
 from infra.ingest import Ingest
+from infra.job_events import JobEvents
 from infra.job_workflow import JobWorkflow, MachineNames
 from infra.monitoring import Monitoring, Watched
 from infra.storage import Storage
@@ -39,12 +41,14 @@ class FaceSwapPipeline(Construct):
                                  api_key=s.api_key, job=w.state_machine)
         self.webhook_ingress = h = WebhookIngress(self, "WebhookIngress", config=c, factory=factory, jobs=s.jobs,
                                                   webhook_secrets=s.webhook_secrets, job_arn=w.arns.job)
+        self.job_events = e = JobEvents(self, "JobEvents", config=c, factory=factory, jobs=s.jobs)
         # What stacks, apps and tests reach for.
         self.state_machine, self.poller, self.api = w.state_machine, w.poller, h.api
         self.start_job, self.face_detector = i.start_job, i.face_detector
         self.monitoring = Monitoring(self, "Monitoring", Watched(
             job=w.state_machine, poller=w.poller, api=h.api, functions=self.functions(),
             start_queue=i.queue, start_dead_letters=i.dead_letters, execution_failed_dead_letters=w.dead_letters,
+            event_publisher=e.publisher, job_events_dead_letters=e.dead_letters,
             face_precheck=i.face_detector is not None, max_queue_wait_seconds=c.max_queue_wait_minutes * 60,
             backlog_alarm=100 * c.max_tasks_in_flight), alarm_email=c.alarm_email)
 
@@ -52,7 +56,7 @@ class FaceSwapPipeline(Construct):
         """Every function of the pipeline."""
         detector = [self.face_detector] if self.face_detector is not None else []
         return [self.start_job, *detector, *vars(self.workflow.functions).values(), self.workflow.execution_failed,
-                self.webhook_ingress.webhook]
+                self.webhook_ingress.webhook, self.job_events.publisher]
 
 
 def _names(scope: Construct, construct_id: str) -> MachineNames:

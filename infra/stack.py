@@ -1,4 +1,5 @@
-"""The deployable stack: the construct plus a deploy-time override of the vendor URL and the outputs."""
+"""The deployable stack: the construct plus a deploy-time override of the vendor URL and the outputs
+(infra/outputs.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from constructs import Construct
 
 from infra.config import PipelineConfig
 from infra.nag import suppress_reviewed_findings
+from infra.outputs import add_outputs
 from infra.pipeline import FaceSwapPipeline
 
 
@@ -20,12 +22,6 @@ class FaceSwapStack(cdk.Stack):
                                       description="YouCam API origin")
         self.pipeline = FaceSwapPipeline(self, "Pipeline", config, vendor_base_url=vendor_url.value_as_string)
         p = self.pipeline
-        cdk.CfnOutput(self, "BucketName", value=p.storage.bucket.bucket_name)
-        cdk.CfnOutput(self, "StateMachineArn", value=p.state_machine.state_machine_arn)
-        cdk.CfnOutput(self, "PollerStateMachineArn", value=p.poller.state_machine_arn)
-        cdk.CfnOutput(self, "WebhookUrl", value=p.api.url_for_path("/webhook"))
-        cdk.CfnOutput(self, "JobsTableName", value=p.storage.jobs.table_name)
-        cdk.CfnOutput(self, "ApiKeySecretArn", value=p.storage.api_key.secret_arn)
-        cdk.CfnOutput(self, "WebhookSecretArn", value=p.storage.webhook_secrets.secret_arn)
+        add_outputs(self, p, vendor_base_url=vendor_url.value_as_string)
         suppress_reviewed_findings(self, config=p.config, storage=p.storage, ingest=p.ingest, workflow=p.workflow,
-                                   webhooks=p.webhook_ingress)
+                                   webhooks=p.webhook_ingress, job_events=p.job_events)

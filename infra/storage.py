@@ -63,6 +63,8 @@ class Storage(Construct):
             point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             encryption=ddb.TableEncryption.AWS_MANAGED,
+            # The job events' outbox (infra/job_events.py): every change, with the item before and after it.
+            stream=ddb.StreamViewType.NEW_AND_OLD_IMAGES,
             removal_policy=RemovalPolicy.DESTROY,
         )
 

@@ -87,7 +87,7 @@ def _announce(state: dict[str, Any], state_file: Path) -> None:
           f"  AWS (moto)       {s['endpoint_url']}   bucket {s['bucket']}\n"
           f"  vendor emulator  {s['emulator_url']}\n"
           f"  webhook          {s['webhook_url']}\n"
-          "Try:  faceswap --local submit VIDEO.mp4 FACE.jpg --wait\n"
+          "Try:  faceswap --local doctor; faceswap --local submit VIDEO.mp4 FACE.jpg --wait\n"
           f"      aws --endpoint-url {s['endpoint_url']} --region {s['region']} s3 ls s3://{s['bucket']}/ "
           "--recursive   (any credentials)\n"
           "Ctrl-C stops it (everything is in memory and is lost).", flush=True)

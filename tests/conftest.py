@@ -64,6 +64,13 @@ _whole_e2e_selected = pytest.StashKey[bool]()
 _deselected_e2e = pytest.StashKey[bool]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--acceptance-stack", metavar="NAME", default=None,
+                     help="run tests/acceptance against this deployed CloudFormation stack (AWS credentials and "
+                          "region from the usual AWS_* environment; it spends vendor units) instead of the local "
+                          "stack: `make acceptance STACK=FaceSwap`")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{AFTER_ALL}: runs after every other test (reads what the session recorded)")
 

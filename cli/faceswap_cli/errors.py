@@ -16,6 +16,7 @@ from botocore.exceptions import (
 
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1
+EXIT_CHECK_FAILED = 1  # faceswap doctor: a check failed
 EXIT_BAD_INPUT = 2  # also argparse's usage errors
 EXIT_ENVIRONMENT = 3  # no stack, no credentials, cannot reach AWS
 EXIT_NOT_FOUND = 4
@@ -65,7 +66,8 @@ def explain_aws_error(exc: Exception, where: str) -> CliError | None:
         return CliError(f"The AWS profile is not configured: {exc}.", "Pass an existing --profile or run "
                         "`aws configure --profile NAME`.")
     if isinstance(exc, NoRegionError):
-        return CliError("No AWS region is set.", "Pass --region, or set AWS_REGION (the region you deployed to).")
+        return CliError("No AWS region is set.",
+                        "Pass --region, or set AWS_DEFAULT_REGION (the region you deployed to).")
     if isinstance(exc, EndpointConnectionError):
         return CliError(f"Could not reach {exc.kwargs.get('endpoint_url', 'AWS')}.",
                         "Check your network, or for --local that `make local-up` is still running.")

@@ -3,6 +3,7 @@
     faceswap submit clip.mp4 me.jpg --wait -o swapped.mp4     # the deployed stack (--stack FaceSwap)
     faceswap --local submit clip.mp4 me.jpg --wait            # the local stack of `make local-up`
     faceswap status clip | faceswap list | faceswap result clip -o out.mp4 | faceswap wait clip
+    faceswap doctor                                           # is the stack ready for its first job?
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from faceswap import layout
 from faceswap_cli.display import TransferBar, WaitDisplay, fmt_seconds, table
-from faceswap_cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, JobNotFound, explain_aws_error
+from faceswap_cli.doctor import failed, format_report, run_doctor
+from faceswap_cli.errors import EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, CliError, JobNotFound, explain_aws_error
 from faceswap_cli.inputs import check_inputs
 from faceswap_cli.jobs import JobStatus, download_result, job_failed_error, job_status, object_exists, submit_job
 from faceswap_cli.listing import list_jobs
@@ -175,6 +177,13 @@ def cmd_result(args: argparse.Namespace, stack: StackInfo, clients: Clients, out
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace, stack: StackInfo, clients: Clients, out: TextIO, err: TextIO) -> int:
+    checks = run_doctor(stack, _session(args))
+    where = "the local stack" if stack.is_local else f"stack {stack.name} ({stack.region})"
+    out.write(format_report(f"Checking {where} before its first job:", checks))
+    return EXIT_CHECK_FAILED if failed(checks) else EXIT_OK
+
+
 def _poll_interval(args: argparse.Namespace, stack: StackInfo) -> float:
     if args.poll_interval is not None:
         return float(args.poll_interval)
@@ -206,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON")
     result = _job_command(commands, "result", cmd_result, "download a finished job's video")
     result.add_argument("-o", "--output", type=Path, help="where to save it (default ./JOB.mp4)")
+    _command(commands, "doctor", cmd_doctor, "check a deployed stack before its first job: secrets, vendor key "
+             "and balance, webhook, alarm e-mail, upload events")
     return parser
 
 

@@ -30,10 +30,17 @@ STATE_FILE_NAME = ".local-stack.json"
 STATE_FILE_ENV = "FACESWAP_LOCAL_STATE"
 LOCAL_ACCESS_KEY = LOCAL_SECRET_KEY = "testing"  # moto accepts any credentials
 NO_LOCAL_STACK_FIX = "Start it with `make local-up` in another terminal, then run this command again."
-# Output keys of FaceSwapStack; a stack of your own that ends its output names the same way works too.
 _CHECKOUT = Path(__file__).resolve().parents[2]  # cli/faceswap_cli/stack.py -> the repository root
-_OUTPUTS = {"bucket": "BucketName", "state_machine_arn": "StateMachineArn", "jobs_table": "JobsTableName",
+# Output keys of FaceSwapStack (infra/outputs.py); a stack of your own may prefix them (see stack_outputs).
+_BUCKET_OUTPUT = "BucketName"
+_OUTPUTS = {"bucket": _BUCKET_OUTPUT, "state_machine_arn": "StateMachineArn", "jobs_table": "JobsTableName",
             "webhook_url": "WebhookUrl"}
+# The bucket layout (faceswap:*_prefix), output by stacks deployed since doctor: older ones use the defaults.
+_PREFIX_OUTPUTS = {"videos_prefix": "VideosPrefix", "faces_prefix": "FacesPrefix", "jobs_prefix": "JobsPrefix",
+                   "results_prefix": "ResultsPrefix"}
+# A stack in one of these states has no working pipeline (its creation failed, or it is being deleted).
+_BROKEN_STATES = ("CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE",
+                  "DELETE_IN_PROGRESS", "DELETE_FAILED", "DELETE_COMPLETE")
 
 
 @dataclass(frozen=True)
@@ -87,13 +94,17 @@ class Clients:
 
     @classmethod
     def for_stack(cls, stack: StackInfo, session: boto3.Session | None = None) -> Clients:
-        if stack.is_local:
-            session = boto3.Session(region_name=stack.region, aws_access_key_id=LOCAL_ACCESS_KEY,
-                                    aws_secret_access_key=LOCAL_SECRET_KEY)
-        session = session or boto3.Session(region_name=stack.region)
-        kwargs: dict[str, Any] = {"region_name": stack.region, "endpoint_url": stack.endpoint_url}
-        return cls(s3=session.client("s3", **kwargs), sfn=session.client("stepfunctions", **kwargs),
-                   dynamodb=session.client("dynamodb", **kwargs))
+        return cls(s3=aws_client(stack, "s3", session), sfn=aws_client(stack, "stepfunctions", session),
+                   dynamodb=aws_client(stack, "dynamodb", session))
+
+
+def aws_client(stack: StackInfo, service: str, session: boto3.Session | None = None) -> Any:
+    """A client of `service` bound to the stack's region (and, locally, moto's endpoint with its fake keys)."""
+    if stack.is_local:
+        session = boto3.Session(region_name=stack.region, aws_access_key_id=LOCAL_ACCESS_KEY,
+                                aws_secret_access_key=LOCAL_SECRET_KEY)
+    factory: Any = (session or boto3.Session(region_name=stack.region)).client  # typed stubs want literal names
+    return factory(service, region_name=stack.region, endpoint_url=stack.endpoint_url)
 
 
 def clients_for(target: Clients | boto3.Session | None, stack: StackInfo) -> Clients:
@@ -115,21 +126,37 @@ def discover_stack(session: boto3.Session, stack_name: str = DEFAULT_STACK) -> S
                           "Deploy it with `cdk deploy`, or pass the right --stack and --region "
                           "(or --local for the local stack).") from exc
         raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    found = {field: _output(outputs, key) for field, key in _OUTPUTS.items()}
+    _refuse_broken(stack_name, str(stacks[0].get("StackStatus", "")))
+    outputs = stack_outputs(stacks[0])
+    found = {field: outputs.get(key) for field, key in _OUTPUTS.items()}
     if not found["bucket"] or not found["state_machine_arn"]:
         raise NoStack(f"The stack {stack_name} has no BucketName and StateMachineArn outputs: it is not a "
                       "face-swap stack.", "Pass --stack with the stack `cdk deploy` created (FaceSwap by default).")
+    prefixes = {field: value for field, key in _PREFIX_OUTPUTS.items() if (value := outputs.get(key))}
     return StackInfo(name=stack_name, region=region, bucket=str(found["bucket"]),
                      state_machine_arn=str(found["state_machine_arn"]), jobs_table=found["jobs_table"],
-                     webhook_url=found["webhook_url"])
+                     webhook_url=found["webhook_url"], **prefixes)
 
 
-def _output(outputs: dict[str, str], key: str) -> str | None:
-    if key in outputs:
-        return outputs[key]
-    matches = [value for name, value in outputs.items() if name.endswith(key)]
-    return matches[0] if len(matches) == 1 else None
+def _refuse_broken(stack_name: str, status: str) -> None:
+    if status in _BROKEN_STATES:
+        raise NoStack(f"The stack {stack_name} is {status}: it has no working pipeline.",
+                      "Read why in its events (CloudFormation console, or `aws cloudformation describe-stack-events "
+                      f"--stack-name {stack_name}`), delete it if it is ROLLBACK_COMPLETE, then `cdk deploy` again.")
+
+
+def stack_outputs(description: Any) -> dict[str, str]:
+    """The pipeline's outputs of one `describe_stacks` entry, by their FaceSwapStack names: a stack of your own
+    that embeds the construct adds them with a prefix of its choosing (FaceSwapBucketName...), which is found
+    from the one output whose name ends in BucketName, and removed."""
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    if _BUCKET_OUTPUT in outputs:
+        return outputs
+    named = [name for name in outputs if name.endswith(_BUCKET_OUTPUT)]
+    if len(named) != 1:
+        return outputs
+    prefix = named[0].removesuffix(_BUCKET_OUTPUT)
+    return {name.removeprefix(prefix): value for name, value in outputs.items() if name.startswith(prefix)}
 
 
 # --- the local stack ----------------------------------------------------------------------------------------

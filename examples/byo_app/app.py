@@ -2,7 +2,8 @@
 
     .venv/bin/python -m examples.byo_app.app                      # synthesizes into cdk.out.byo/
     npx cdk deploy --app ".venv/bin/python -m examples.byo_app.app"
-    faceswap --stack MyMediaApp submit clip.mp4 me.jpg --wait     # the CLI finds the outputs by their suffix
+    faceswap --stack MyMediaApp doctor                            # the CLI finds the outputs by their suffix
+    faceswap --stack MyMediaApp submit clip.mp4 me.jpg --wait
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.config import PipelineConfig
+from infra.outputs import add_outputs
 from infra.pipeline import FaceSwapPipeline
 
 
@@ -33,12 +35,8 @@ class MediaStack(cdk.Stack):
             bucket.grant_put(backend, f"{prefix}*")
         bucket.grant_read(backend, f"{config.results_prefix}*")
 
-        # Outputs ending in the names FaceSwapStack uses, so that `faceswap --stack MyMediaApp` works.
-        p = self.faceswap
-        cdk.CfnOutput(self, "FaceSwapBucketName", value=p.storage.bucket.bucket_name)
-        cdk.CfnOutput(self, "FaceSwapStateMachineArn", value=p.state_machine.state_machine_arn)
-        cdk.CfnOutput(self, "FaceSwapJobsTableName", value=p.storage.jobs.table_name)
-        cdk.CfnOutput(self, "FaceSwapWebhookUrl", value=p.api.url_for_path("/webhook"))
+        # Outputs ending in the names FaceSwapStack uses, so that `faceswap --stack MyMediaApp` (and doctor) work.
+        add_outputs(self, self.faceswap, prefix="FaceSwap")
 
 
 def build(app: cdk.App) -> MediaStack:

@@ -27,6 +27,7 @@ import json
 import logging
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from botocore.config import Config
@@ -35,6 +36,7 @@ from moto.awslambda.utils import get_backend as lambda_backend
 from moto.dynamodb.models import dynamodb_backends
 from moto.sqs.models import sqs_backends
 
+from local.aws.call_log import record_function_call
 from local.aws.event_batches import Counters, MappingConfig, MappingConfigError, MappingStats
 from local.aws.lambda_runtime import LambdaRuntime
 from local.aws.patches import Patches
@@ -198,7 +200,8 @@ class EventSources:
                 LOG.warning("mapping %s may run %d invocations at once, the local runtime %d of one function",
                             config.uuid, config.concurrency, workers)
             return SqsPoller(config, self._invoke, self._clients["sqs"], config.concurrency or workers, counters)
-        return StreamPoller(config, self._invoke, self._clients["dynamodbstreams"], self._publish, counters,
+        return StreamPoller(config, self._invoke, RecordedStreamReads(self._clients["dynamodbstreams"], config),
+                            partial(self._publish, _function_name(config)), counters,
                             self._checkpoints.get(config.uuid))
 
     def _retire(self, poller: Poller) -> None:
@@ -213,14 +216,50 @@ class EventSources:
         payload, is_error, _ = self._runtime.run(function, event)
         return payload, is_error
 
-    def _publish(self, destination: str, record: dict[str, Any]) -> None:
-        """A stream mapping's OnFailure destination: an SQS queue or an SNS topic."""
+    def _publish(self, function_name: str, destination: str, record: dict[str, Any]) -> None:
+        """A stream mapping's OnFailure destination: an SQS queue or an SNS topic (with the function's role)."""
         service, parts = destination.split(":")[2], destination.split(":")
         if service == "sqs":
             sqs = self._clients["sqs"]
             url = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+            record_function_call(function_name, "sqs", "SendMessage", {"QueueUrl": url}, self._region)
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
         elif service == "sns":
+            record_function_call(function_name, "sns", "Publish", {"TopicArn": destination}, self._region)
             self._clients["sns"].publish(TopicArn=destination, Message=json.dumps(record))
         else:
             LOG.error("OnFailure destination %s is not emulated locally; the record is dropped", destination)
+
+
+def _function_name(config: MappingConfig) -> str:
+    return config.function_arn.split(":")[6]
+
+
+class RecordedStreamReads:
+    """The DynamoDB Streams client of one stream mapping: Lambda reads the stream with the function's role, so each
+    kind of read is recorded (once: the poller reads 4 times a second) as the function's call, for the IAM proof
+    (call_log.py). GetRecords names its stream through the iterator: it is recorded with the stream's ARN."""
+
+    def __init__(self, client: Any, config: MappingConfig) -> None:
+        self._client = client
+        self._function = _function_name(config)
+        self._stream_arn = config.source_arn
+        self._recorded: set[str] = set()
+
+    def describe_stream(self, **params: Any) -> Any:
+        self._record("DescribeStream")
+        return self._client.describe_stream(**params)
+
+    def get_shard_iterator(self, **params: Any) -> Any:
+        self._record("GetShardIterator")
+        return self._client.get_shard_iterator(**params)
+
+    def get_records(self, **params: Any) -> Any:
+        self._record("GetRecords")
+        return self._client.get_records(**params)
+
+    def _record(self, operation: str) -> None:
+        if operation not in self._recorded:
+            self._recorded.add(operation)
+            record_function_call(self._function, "dynamodbstreams", operation, {"StreamArn": self._stream_arn},
+                                 self._stream_arn.split(":")[3])

@@ -199,7 +199,7 @@ RECORDED_PARAMETERS = frozenset({
     "ExclusiveStartKey", "Select", "ReturnValues", "ProjectionExpression", "AttributesToGet", "FunctionName",
     "Qualifier", "InvocationType", "StateMachineArn", "stateMachineArn", "executionArn", "name", "SecretId",
     "VersionStage", "QueueUrl", "QueueName", "EventBusName", "Source", "DetailType", "TopicArn", "TargetArn",
-    "logGroupName", "LogGroupName", "Namespace"})
+    "logGroupName", "LogGroupName", "Namespace", "StreamArn"})
 NESTED_PARAMETERS = frozenset({"RequestItems", "TransactItems", "Get", "Put", "Update", "Delete", "ConditionCheck",
                                "PutRequest", "DeleteRequest", "Entries"})
 TOKEN_PARAMETERS = frozenset({"taskToken", "TaskToken"})

@@ -93,7 +93,7 @@ def _receive_message(self: SQSBackend, queue_name: str, count: int, wait_seconds
     reads it when the long poll starts (a receive without its own VisibilityTimeout gets the queue's, so a value
     equal to the queue's at the start is taken as "the queue's")."""
     receive = _patches.original(SQSBackend, "receive_message")
-    queue = self.get_queue(queue_name)
+    queue: Any = self.get_queue(queue_name)  # moto sets its attributes dynamically
     queues_own = int(visibility_timeout) == int(queue.visibility_timeout)
     deadline = time.monotonic() + scaled(int(wait_seconds_timeout))
     while True:

@@ -107,3 +107,14 @@ def test_detect_faces_input_checks_the_uploaded_files(pipeline: LocalPipeline, m
     s3.upload_file(str(media.face), pipeline.bucket, "faces/face.png")
     answer = _invoke(pipeline, "PipelineIngestDetectFaces", _event("detect-faces-input.json", BUCKET=pipeline.bucket))
     assert answer == {"frames_checked": 8, "frames_with_face": 8, "photo_has_face": True}
+
+
+def test_publish_job_events_stream_batch_publishes_each_state_change(pipeline: LocalPipeline) -> None:
+    table = pipeline.client("dynamodb").describe_table(TableName=pipeline.stack.outputs["JobsTableName"])["Table"]
+    answer = _invoke(pipeline, "PipelineJobEventsPublishJobEvents",
+                     _event("publish-job-events-stream.json", STREAM_ARN=table["LatestStreamArn"]))
+    assert answer == {"batchItemFailures": []}
+    name = pipeline.stack.function_name("PipelineJobEventsPublishJobEvents")
+    published = [json.loads(line) for line in pipeline.stack.runtime.log_lines(name)
+                 if '"job event published"' in line and "sample-demo" in line]
+    assert [(p["state"], p["sequence"]) for p in published] == [("STARTED", 1), ("SUCCEEDED", 2)]

@@ -133,6 +133,11 @@ def _table_wide(action: str) -> Row:
     return row
 
 
+def _stream(action: str) -> Row:
+    """DynamoDB Streams: the stream's ARN (a GetRecords call names it through its iterator: the recorder adds it)."""
+    return lambda params, _: [Request(action, str(params["StreamArn"]))]
+
+
 def _batch(action: str) -> Row:
     def row(params: Params, context: CallContext) -> list[Request]:
         requests = []
@@ -253,6 +258,8 @@ def _rows() -> Iterator[tuple[tuple[str, str], Row]]:
         "BatchGetItem": _batch("dynamodb:BatchGetItem"), "BatchWriteItem": _batch("dynamodb:BatchWriteItem"),
         "TransactWriteItems": _transact, "TransactGetItems": _transact,
     }
+    dynamodbstreams: dict[str, Row] = {op: _stream(f"dynamodb:{op}") for op in (
+        "DescribeStream", "GetShardIterator", "GetRecords")}
     stepfunctions: dict[str, Row] = {
         "StartExecution": _state_machine("states:StartExecution"),
         "StartSyncExecution": _state_machine("states:StartSyncExecution"),
@@ -269,7 +276,8 @@ def _rows() -> Iterator[tuple[tuple[str, str], Row]]:
         ("ChangeMessageVisibilityBatch", "ChangeMessageVisibility"), ("GetQueueAttributes", "GetQueueAttributes"),
         ("GetQueueUrl", "GetQueueUrl"))}
     services: dict[str, dict[str, Row]] = {
-        "s3": s3, "dynamodb": dynamodb, "stepfunctions": stepfunctions, "sqs": sqs,
+        "s3": s3, "dynamodb": dynamodb, "dynamodbstreams": dynamodbstreams, "stepfunctions": stepfunctions,
+        "sqs": sqs,
         "lambda": {"Invoke": _function},
         "secretsmanager": {"GetSecretValue": _secret("secretsmanager:GetSecretValue"),
                            "DescribeSecret": _secret("secretsmanager:DescribeSecret")},

@@ -16,6 +16,7 @@ CONTEXT = CallContext(A, "us-east-1", partition_keys={"Jobs": "pk"}, tokens={"sh
                       secret_arns=(f"arn:aws:secretsmanager:us-east-1:{A}:secret:ApiKey-AbCdEf",))
 OBJ = "arn:aws:s3:::b/results/j/output.mp4"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{A}:table/Jobs"
+STREAM_ARN = f"{TABLE_ARN}/stream/2025-10-09T08:53:20.000"
 QUEUE_URL = f"http://127.0.0.1:7790/{A}/StartDLQ"
 QUEUE = f"arn:aws:sqs:us-east-1:{A}:StartDLQ"
 LEADING = {"dynamodb:LeadingKeys": ["TASK#1"]}
@@ -78,6 +79,8 @@ CASES: list[tuple[str, str, dict[str, Any], list[Request]]] = [
       Request("dynamodb:ConditionCheckItem", TABLE_ARN, {"dynamodb:LeadingKeys": ["JOB#1"]})]),
     ("dynamodb", "TransactGetItems", {"TransactItems": [{"Get": {"TableName": "Jobs", "Key": {"pk": "A"}}}]},
      [Request("dynamodb:GetItem", TABLE_ARN, {"dynamodb:LeadingKeys": ["A"]})]),
+    *[("dynamodbstreams", op, {"StreamArn": STREAM_ARN}, [Request(f"dynamodb:{op}", STREAM_ARN)])
+      for op in ("DescribeStream", "GetShardIterator", "GetRecords")],
     ("stepfunctions", "StartExecution", {"stateMachineArn": SM, "name": "j"}, [Request("states:StartExecution", SM)]),
     ("stepfunctions", "StartSyncExecution", {"stateMachineArn": SM}, [Request("states:StartSyncExecution", SM)]),
     ("stepfunctions", "ListExecutions", {"stateMachineArn": SM}, [Request("states:ListExecutions", SM)]),

@@ -25,7 +25,7 @@ class Unused:
 
 
 FUNCTIONS = ("start_job", "detect_faces", "check_status", "store_token", "finalize", "record_failure",
-             "execution_failed", "webhook", "BucketNotificationsHandler*")
+             "execution_failed", "webhook", "publish_job_events", "BucketNotificationsHandler*")
 MACHINES = ("Job", "Poller")
 WRITERS = ("start_job", "finalize", "record_failure", "execution_failed")  # s3 grant_put on results/
 TABLE_USERS = ("start_job", "store_token", "finalize", "record_failure", "execution_failed", "webhook")
@@ -47,6 +47,12 @@ ALLOWED_UNUSED: Sequence[Unused] = (
            "execution logging: Step Functions sets up the CloudWatch Logs delivery with the role (CDK's LogOptions)"),
     Unused(("finalize",), ("s3:abortmultipartupload",),
            "error path: the result upload (multipart) is aborted when it fails"),
+    Unused(("publish_job_events",), ("dynamodb:liststreams",),
+           "Lambda checks that the role may ListStreams on the stream when the event source mapping is created; "
+           "reading the stream never lists streams"),
+    Unused(("publish_job_events",), ("sqs:sendmessage",),
+           "error path: Lambda sends the stream mapping's records that expired unpublished (after 24 h of retries) "
+           "to its dead-letter queue with the role"),
     Unused(("store_token",), ("states:sendtasksuccess",),
            "race: a success webhook that arrived before the token was stored is signalled by the token store "
            "(tests/unit/test_webhook_callbacks.py; no end-to-end scenario delivers the webhook that early)"),

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 from infra.app import build_app
+from infra.config import ConfigError, PipelineConfig
 from tests.conftest import LOCAL_TEST_CONTEXT, Synthesized
 
 Resources = dict[str, dict[str, Any]]
@@ -44,7 +46,7 @@ def test_s3_may_send_to_the_start_queue_only_for_this_bucket_and_account(resourc
 def test_lambda_polls_the_start_queue_with_the_start_functions_role(resources: Resources) -> None:
     """The event source mapping reads and deletes with the function's role; AWS refuses to create it when the
     queue's visibility timeout is shorter than the function's timeout."""
-    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    mapping = _mapping_of(resources, "AWS::SQS::Queue")
     queue, function = _target(mapping["EventSourceArn"]), mapping["FunctionName"]["Ref"]
     needed = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
     granted = {a for s in _role_statements(resources, function) if s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
@@ -81,7 +83,7 @@ def test_eventbridge_may_invoke_the_failure_recorder_and_reach_its_dead_letter_q
 
 def test_start_messages_that_keep_failing_move_to_the_dead_letter_queue(resources: Resources) -> None:
     """SQS moves them itself (a redrive policy needs no grant); the dead-letter queue only refuses plain HTTP."""
-    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    mapping = _mapping_of(resources, "AWS::SQS::Queue")
     redrive = resources[_target(mapping["EventSourceArn"])]["Properties"]["RedrivePolicy"]
     dead_letters = _target(redrive["deadLetterTargetArn"])
     assert redrive["maxReceiveCount"] == 3
@@ -138,6 +140,62 @@ def test_the_poller_signals_and_starts_exactly_what_its_definition_names(resourc
         assert granted == {u.replace("states:", "") for u in used}, lid
 
 
+def test_the_event_publisher_reads_only_the_jobs_stream_through_its_mapping(resources: Resources) -> None:
+    """Lambda's event source mapping reads the stream with the function's role (no resource policy): that role may
+    read this stream and nothing else of the table, and the mapping hands it only job state changes."""
+    [table] = _of_type(resources, "AWS::DynamoDB::Table")
+    assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    mapping = _mapping_of(resources, "AWS::DynamoDB::Table")
+    function, stream = _target(mapping["FunctionName"]), {"Fn::GetAtt": [table, "StreamArn"]}
+    assert mapping["EventSourceArn"] == stream and mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and "MaximumRetryAttempts" not in mapping
+    assert [json.loads(f["Pattern"])["dynamodb"]["Keys"]["pk"]["S"] for f in mapping["FilterCriteria"]["Filters"]] \
+        == [[{"prefix": "JOB#"}], [{"prefix": "REJECTED#"}]]
+    statements = _role_statements(resources, function)
+    table_access = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    assert table_access == [{"Effect": "Allow", "Resource": stream, "Action": [
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]}]
+    # The mapping is created once the role may read the stream (Lambda checks it then).
+    policy = next(lid for lid, r in _of_type(resources, "AWS::IAM::Policy").items()
+                  if {"Ref": resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]} in r["Properties"]["Roles"])
+    assert policy in resources[function]["DependsOn"]
+    assert _permissions(resources, function) == []  # nothing may invoke it but its mapping
+
+
+def test_the_event_publisher_puts_only_its_own_events_on_the_bus_and_its_expired_records_in_its_queue(
+        resources: Resources) -> None:
+    mapping = _mapping_of(resources, "AWS::DynamoDB::Table")
+    function = _target(mapping["FunctionName"])
+    queue = _target(mapping["DestinationConfig"]["OnFailure"]["Destination"])
+    statements = {_render(s["Resource"]): s for s in _role_statements(resources, function)
+                  if not _as_list(s["Action"])[0].startswith(("dynamodb:", "xray:"))}
+    bus = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    assert set(statements) == {bus, f"${{{queue}.Arn}}"}
+    assert statements[bus]["Action"] == "events:PutEvents" and statements[bus]["Condition"] == {"StringEquals": {
+        "events:source": "faceswap", "events:detail-type": "FaceSwap Job State Change"}}
+    assert statements[f"${{{queue}.Arn}}"]["Action"] == "sqs:SendMessage"  # not CDK's SqsDlq's three actions
+    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, queue))  # only the TLS-only deny
+
+
+def test_the_events_go_to_the_bus_the_context_names(tmp_path: Path) -> None:
+    arn = "arn:aws:events:eu-west-1:111122223333:event-bus/media-events"
+    app = build_app(outdir=str(tmp_path), context={**LOCAL_TEST_CONTEXT, "faceswap:event_bus_name": arn,
+                                                  "faceswap:face_precheck": False})
+    found = app.synth().get_stack_by_name("FaceSwap").template["Resources"]
+    [publisher] = [r["Properties"] for r in _of_type(found, "AWS::Lambda::Function").values()
+                   if r["Properties"].get("Handler") == "publish_job_events.app.lambda_handler"]
+    assert publisher["Environment"]["Variables"]["EVENT_BUS_NAME"] == arn
+    puts = [s for r in _of_type(found, "AWS::IAM::Policy").values() for s in r["Properties"]["PolicyDocument"][
+        "Statement"] if s["Action"] == "events:PutEvents"]
+    assert [s["Resource"] for s in puts] == [arn]
+
+
+@pytest.mark.parametrize("value", ["", "my bus", "arn:aws:events:eu-west-1:1234:event-bus/x", "arn:aws:sqs:x"])
+def test_an_event_bus_neither_a_name_nor_an_arn_stops_the_synth(value: str) -> None:
+    with pytest.raises(ConfigError, match="event_bus_name must be an EventBridge bus name or ARN"):
+        PipelineConfig.from_context(cdk.App(context={"faceswap:event_bus_name": value}).node)
+
+
 def test_alarm_mail_goes_to_the_configured_address(tmp_path: Path) -> None:
     app = build_app(outdir=str(tmp_path), context={**LOCAL_TEST_CONTEXT, "faceswap:alarm_email": "ops@example.com",
                                                   "faceswap:face_precheck": False})
@@ -150,6 +208,13 @@ def test_alarm_mail_goes_to_the_configured_address(tmp_path: Path) -> None:
 
 
 # --- reading the template ----------------------------------------------------------------------------------------
+def _mapping_of(resources: Resources, source_type: str) -> dict[str, Any]:
+    """The one event source mapping that reads a resource of this type (a queue, a table's stream)."""
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+                 if resources[_target(r["Properties"]["EventSourceArn"])]["Type"] == source_type]
+    return dict(mapping)
+
+
 def _of_type(resources: Resources, type_: str) -> Resources:
     return {lid: r for lid, r in resources.items() if r["Type"] == type_}
 

@@ -28,7 +28,7 @@ def test_template_has_the_architecture(synthesized: Synthesized) -> None:
     t.resource_count_is("AWS::ApiGateway::RestApi", 1)
     t.resource_count_is("AWS::DynamoDB::Table", 1)  # jobs, and the TASK items where tokens meet webhooks
     t.resource_count_is("AWS::SecretsManager::Secret", 2)
-    t.resource_count_is("AWS::Lambda::Function", 8 + 1)  # ours (with the face detector) + CDK's notification handler
+    t.resource_count_is("AWS::Lambda::Function", 9 + 1)  # ours (with the face detector) + CDK's notification handler
     t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "STANDARD"})
     t.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "EXPRESS"})
     t.has_resource_properties("AWS::ApiGateway::Method",
@@ -92,7 +92,7 @@ def test_every_environment_variable_set_on_a_function_is_a_shared_name(synthesiz
     ours = [fn for fn in Template.from_stack(synthesized.stack).find_resources("AWS::Lambda::Function").values()
             if str(fn["Properties"].get("Handler", "")).endswith(".app.lambda_handler")]
     names = {name for fn in ours for name in fn["Properties"].get("Environment", {}).get("Variables", {})}
-    assert len(ours) == 8 and names and names <= shared, names - shared
+    assert len(ours) == 9 and names and names <= shared, names - shared
 
 
 def test_task_token_calls_are_scoped_to_the_state_machine(synthesized: Synthesized) -> None:

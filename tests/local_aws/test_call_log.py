@@ -62,6 +62,16 @@ def test_function_and_state_machine_calls_are_attributed_and_tokens_traced(aws: 
     assert token["state_machine"] == machine and token["token"].startswith("sha256:")
 
 
+def test_a_stream_mappings_reads_are_recorded_once_each_as_its_functions(aws: LocalStack, aws_call_log: Path) -> None:
+    """Lambda reads a table's stream with the function's role: the poller's reads count as the function's calls."""
+    stream = aws.client("dynamodb").describe_table(TableName=aws.outputs["EventsTableName"])["Table"]["LatestStreamArn"]
+    consumer = {"type": "function", "name": aws.function_name("StreamConsumer")}
+    reads = eventually(lambda: [c for c in records(aws_call_log, this_session(aws, aws_call_log), "call")
+                                if c["principal"] == consumer and c["service"] == "dynamodbstreams"] or None, 10)
+    assert sorted((c["operation"], c["params"]["StreamArn"]) for c in reads) == [
+        ("DescribeStream", stream), ("GetRecords", stream), ("GetShardIterator", stream)]
+
+
 def test_only_what_iam_looks_at_is_kept() -> None:
     params = {"TableName": "t", "Key": {"pk": {"S": "TASK#1"}}, "UpdateExpression": "SET a = :a",
               "ExpressionAttributeValues": {":a": {"S": "secret"}}, "ReturnValues": "ALL_NEW"}

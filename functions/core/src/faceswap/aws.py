@@ -15,6 +15,7 @@ from faceswap.layout import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -55,6 +56,13 @@ def lambda_client() -> LambdaClient:
     read_timeout = settings().face_detector_timeout_seconds + 30
     return boto3.client("lambda", config=Config(read_timeout=read_timeout,
                                                 retries={"mode": "standard", "total_max_attempts": 2}))
+
+
+@cache
+def events() -> EventBridgeClient:
+    """For the job events' publisher: a throttled or failed PutEvents call is retried by the SDK (standard mode);
+    entries refused one by one are retried by the publisher (faceswap.event_bus)."""
+    return boto3.client("events", config=Config(retries={"mode": "standard", "total_max_attempts": 4}))
 
 
 @cache

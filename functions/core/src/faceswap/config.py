@@ -119,6 +119,8 @@ class PipelineSettings:
     face_detector_function: str = ""
     face_precheck_samples: int = 8
     face_detector_timeout_seconds: int = 60
+    # Where the job events go (faceswap:event_bus_name): a bus name or ARN; "default" is the account's default bus.
+    event_bus_name: str = "default"
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
@@ -141,4 +143,5 @@ class PipelineSettings:
             face_detector_function=env.get(Env.FACE_DETECTOR_FUNCTION, ""),
             face_precheck_samples=_env_int(Env.FACE_PRECHECK_SAMPLES, 8),
             face_detector_timeout_seconds=_env_int(Env.FACE_DETECTOR_TIMEOUT_SECONDS, 60),
+            event_bus_name=env.get(Env.EVENT_BUS_NAME, "") or "default",
         )

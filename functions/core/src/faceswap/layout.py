@@ -52,6 +52,7 @@ TTL_ATTRIBUTE: Final = "expires_at"
 JOB_KEY_PREFIX: Final = "JOB#"  # one item per job: its state, keys, vendor task, timings, error
 TASK_KEY_PREFIX: Final = "TASK#"  # one item per vendor task: where the callback token meets the webhook
 ADMISSION_KEY: Final = "ADMISSION"  # the admission item (slots, rate, breaker, credit); ADMISSION#QUEUE beside it
+REJECTED_KEY_PREFIX: Final = "REJECTED#"  # an upload rejected before it became a job: its FAILED event's outbox
 
 
 def job_key(job_id: str) -> str:
@@ -62,6 +63,10 @@ def task_key(task_id: str) -> str:
     return f"{TASK_KEY_PREFIX}{task_id}"
 
 
+def rejected_key(upload_key: str) -> str:
+    return f"{REJECTED_KEY_PREFIX}{upload_key}"
+
+
 # --- job states: the JOB# item's `state`, and `state` in status.json and error.json ---------------------------------
 QUEUED: Final = "QUEUED"  # validated, waiting in the start queue for admission (a slot, a create, credit)
 STARTING: Final = "STARTING"  # claimed by the start function; the vendor task does not exist yet
@@ -69,6 +74,12 @@ SUBMITTED: Final = "SUBMITTED"  # the vendor task exists; the job's execution wa
 SUCCEEDED: Final = "SUCCEEDED"
 FAILED: Final = "FAILED"
 FINAL_STATES: Final = (SUCCEEDED, FAILED)
+
+# --- job events: what the pipeline puts on EventBridge (docs/events.md) ---------------------------------------------
+EVENT_SOURCE: Final = "faceswap"
+EVENT_DETAIL_TYPE: Final = "FaceSwap Job State Change"
+STARTED: Final = "STARTED"  # an event's state for a job whose record became SUBMITTED (the vendor task exists)
+EVENT_STATES: Final = (QUEUED, STARTED, SUCCEEDED, FAILED)
 
 # The functions' custom metrics (Powertools EMF; CloudWatch adds the dimension "service" = the function's handler).
 METRICS_NAMESPACE: Final = "FaceSwap"
@@ -98,6 +109,7 @@ class Env:
     FACE_DETECTOR_TIMEOUT_SECONDS: Final = "FACE_DETECTOR_TIMEOUT_SECONDS"
     POLLER_HAND_OVER_SECONDS: Final = "POLLER_HAND_OVER_SECONDS"  # the poll (tests shorten it)
     OPENBLAS_NUM_THREADS: Final = "OPENBLAS_NUM_THREADS"  # the face detector (numpy's BLAS threads)
+    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"  # the job events' publisher: the bus's name or ARN
     # The vendor API (faceswap.config.VendorSettings).
     YOUCAM_BASE_URL: Final = "YOUCAM_BASE_URL"
     YOUCAM_FILE_PATH: Final = "YOUCAM_FILE_PATH"

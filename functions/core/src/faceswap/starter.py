@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from faceswap.claims import Claims
     from faceswap.config import PipelineSettings
     from faceswap.intake import Intake
+    from faceswap.job_events import Rejections
     from faceswap.records import JobStore
     from faceswap.reports import Reporter
     from faceswap.submission import Submission
@@ -51,6 +52,7 @@ class JobStarter:
     submission: Submission
     settings: PipelineSettings
     clock: Callable[[], float]
+    rejections: Rejections | None = None  # the FAILED event of an upload refused before it became a job
 
     def handle(self, message: StartQueueRecord) -> list[StartOutcome]:
         """One message of the start queue: the uploads of an S3 notification, or one job that waited."""
@@ -66,8 +68,10 @@ class JobStarter:
         try:
             job = self.intake.job_for(bucket, key)
         except JobRejected as exc:
-            job_id = job_name_from_key(key)
-            self.report.error_only(job_id, ErrorReport.from_exception(exc))
+            job_id, report = job_name_from_key(key), ErrorReport.from_exception(exc)
+            self.report.error_only(job_id, report)
+            if self.rejections is not None:  # no JOB# record exists: this upload's FAILED event has its own outbox
+                self.rejections.record(job_id, key, report)
             return StartOutcome("rejected", job_id, exc.code)
         if job is None:
             return StartOutcome("waiting_for_manifest", job_name_from_key(key))

@@ -14,8 +14,10 @@ from faceswap.results import ResultWriter
 if TYPE_CHECKING:
     from faceswap.admission import AdmissionControl
     from faceswap.claims import Claims
+    from faceswap.event_bus import EventPublisher
     from faceswap.faces import FacePrecheck
     from faceswap.finishing import Finisher
+    from faceswap.job_events import JobEvents, Rejections
     from faceswap.reports import Reporter
     from faceswap.starter import JobStarter
     from faceswap.submission import Submission
@@ -59,7 +61,8 @@ def starter() -> JobStarter:
     s = aws.settings()
     claims = Claims(aws.jobs_table(), time.time)
     return JobStarter(intake=Intake(aws.s3(), s, MediaLimits.from_env(), face_precheck()), claims=claims,
-                      store=store(), report=reporter(), submission=_submission(claims), settings=s, clock=time.time)
+                      store=store(), report=reporter(), submission=_submission(claims), settings=s, clock=time.time,
+                      rejections=rejections())
 
 
 @cache
@@ -94,3 +97,26 @@ def face_precheck() -> FacePrecheck | None:
 @cache
 def callbacks() -> Callbacks:
     return Callbacks(store(), aws.sfn())
+
+
+@cache
+def rejections() -> Rejections:
+    """The outbox of uploads rejected before they became jobs (their FAILED events)."""
+    from faceswap.job_events import Rejections
+
+    return Rejections(aws.jobs_table())
+
+
+@cache
+def job_events() -> JobEvents:
+    from faceswap.job_events import JobEvents
+
+    s = aws.settings()
+    return JobEvents(s.bucket, s.results_prefix)
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    from faceswap.event_bus import EventPublisher
+
+    return EventPublisher(aws.events(), aws.settings().event_bus_name)
