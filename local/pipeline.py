@@ -198,6 +198,13 @@ class LocalPipeline:
         self.client("s3").download_file(self.bucket, key, str(path))
         return path
 
+    def reset_admission(self) -> None:
+        """Forget admission's state (slots, rate, breaker, cached credit, queue numbers): a test starts with every
+        slot free, whatever earlier tests left running."""
+        table = self.stack.outputs["JobsTableName"]
+        for key in (layout.ADMISSION_KEY, f"{layout.ADMISSION_KEY}#QUEUE"):
+            self.client("dynamodb").delete_item(TableName=table, Key={layout.PARTITION_KEY: {"S": key}})
+
     def job_record(self, job_id: str) -> dict[str, Any] | None:
         key = {layout.PARTITION_KEY: {"S": layout.job_key(job_id)}}
         item = self.client("dynamodb").get_item(TableName=self.stack.outputs["JobsTableName"], Key=key,

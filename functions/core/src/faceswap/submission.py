@@ -58,7 +58,12 @@ class Submission:
     def submit(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
                ticket: QueueTicket | None = None) -> StartOutcome:
         request = AdmissionRequest(job.job_id, billable_units(facts.duration_seconds), ticket)
-        decision = self.admission.try_admit(request)
+        try:
+            decision = self.admission.try_admit(request)
+        except YouCamError as exc:  # reading the balance: the vendor pushes back, or refuses the key
+            if not exc.retryable:
+                return self.report.failed(job.job_id, ErrorReport.from_exception(exc))
+            decision = self.admission.vendor_busy(request, _retry_after(exc))
         if isinstance(decision, Wait):
             return self.wait(job, token, facts, decision)
         if isinstance(decision, Refused):
