@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields
 from typing import Any
@@ -10,9 +11,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 from faceswap import layout
+from faceswap.budgets import AFTER_WAIT_SECONDS, JOB_HEARTBEAT_SECONDS, MAX_WAIT_SECONDS
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
+MAX_POLLS = 10_000  # also what keeps a poller's name (<job>_<count>) within 80 characters
 
 
 class ConfigError(ValueError):
@@ -63,11 +66,11 @@ class PipelineConfig:
             raise ConfigError(f"architecture must be {' or '.join(ARCHITECTURES)}, got {self.architecture!r}")
         if self.polling_interval_unit not in ("auto", "s", "ms"):
             raise ConfigError(f"polling_interval_unit must be auto, s or ms, got {self.polling_interval_unit!r}")
-        # 240: one Wait of the Express poller, which runs at most 5 minutes, must leave room for a check.
-        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 240)
-        _check_range("max_polls", self.max_polls, 1, 10_000)
+        # One Wait of the Express poller, which runs at most 5 minutes, must leave room for the rest (budgets).
+        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, MAX_WAIT_SECONDS)
+        _check_range("max_polls", self.max_polls, 1, MAX_POLLS)
         _check_range("run_timeout_minutes", self.run_timeout_minutes, 1, 24 * 60)
-        _check_range("webhook_wait_minutes", self.webhook_wait_minutes, 1, self.run_timeout_minutes)
+        self._check_timeouts_nest()
         _check_range("results_retention_days", self.results_retention_days, 1, 3650)
         _check_range("inputs_retention_days", self.inputs_retention_days, 1, 3650)
         _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
@@ -81,6 +84,19 @@ class PipelineConfig:
             raise ConfigError("videos, faces, jobs and results prefixes must all differ")
         if self.alarm_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
+
+
+    def _check_timeouts_nest(self) -> None:
+        """The job's wait outlasts its heartbeat timeout (Step Functions requires it), and the run timeout holds the
+        wait, then Finalize and Record failure at their worst (faceswap.budgets): the job records its own end."""
+        shortest_wait = JOB_HEARTBEAT_SECONDS // 60 + 1
+        _check_range("webhook_wait_minutes", self.webhook_wait_minutes, shortest_wait, 24 * 60)
+        after_wait = math.ceil(AFTER_WAIT_SECONDS / 60)
+        if self.run_timeout_minutes <= self.webhook_wait_minutes + after_wait:
+            raise ConfigError(
+                f"run_timeout_minutes ({self.run_timeout_minutes}) must exceed webhook_wait_minutes "
+                f"({self.webhook_wait_minutes}) by more than {after_wait}: Finalize and Record failure, with their "
+                "retries, run after the wait")
 
 
 def log_retention(days: int) -> logs.RetentionDays:

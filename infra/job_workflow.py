@@ -16,6 +16,7 @@ from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from faceswap.budgets import CHECK, EXPRESS_LIMIT_SECONDS, FINALIZE, RECORD_FAILURE, STORE_TOKEN, TaskTiming
 from faceswap.layout import Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
@@ -46,17 +47,19 @@ class JobWorkflow(Construct):
 
     def _functions(self, f: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable,
                    api_key: sm.ISecret) -> WorkflowFunctions:
-        # One quick retry at most: the poller's next poll is the retry, and waiting in the poller costs a quarter
-        # of waiting in a 256 MB Lambda.
+        # One quick retry at most, within the function's timeout (2 x (3 + 5) s + <= 3 s): the poller's next poll is
+        # the retry, and waiting in the poller costs a quarter of waiting in a 256 MB Lambda.
         check = f.create(self, "CheckStatus", FunctionSpec(
-            "check_status", "One poll of the vendor task", Duration.seconds(30),
-            environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "5"}))
+            "check_status", "One poll of the vendor task", _function_timeout(CHECK),
+            environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "3",
+                         Env.YOUCAM_CONNECT_TIMEOUT_SECONDS: "3", Env.YOUCAM_READ_TIMEOUT_SECONDS: "5"}))
         store_token = f.create(self, "StoreToken", FunctionSpec(
-            "store_token", "Stores the task token against the vendor task id", Duration.seconds(15)))
+            "store_token", "Stores the task token against the vendor task id", _function_timeout(STORE_TOKEN)))
+        # Five minutes stream a result (<= 100 MB) at 0.35 MB/s; a longer timeout would not fit the run timeout.
         finalize = f.create(self, "Finalize", FunctionSpec(
-            "finalize", "Streams the result into results/ and writes status.json", Duration.minutes(10), 512))
+            "finalize", "Streams the result into results/ and writes status.json", _function_timeout(FINALIZE), 512))
         record = f.create(self, "RecordFailure", FunctionSpec(
-            "record_failure", "Writes error.json for a failed job", Duration.seconds(30)))
+            "record_failure", "Writes error.json for a failed job", _function_timeout(RECORD_FAILURE)))
         for fn in (check, finalize):
             api_key.grant_read(fn)
         for fn in (store_token, finalize, record):
@@ -73,7 +76,8 @@ class JobWorkflow(Construct):
             self, "Poller", state_machine_name=self._names.poller,
             state_machine_type=sfn.StateMachineType.EXPRESS,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.minutes(5), tracing_enabled=True, logs=self._execution_logs("PollerExecutionLogs"))
+            timeout=Duration.seconds(EXPRESS_LIMIT_SECONDS), tracing_enabled=True,
+            logs=self._execution_logs("PollerExecutionLogs"))
 
     def _job(self) -> sfn.StateMachine:
         c = self._config
@@ -108,6 +112,10 @@ class JobWorkflow(Construct):
                                             dead_letter_queue=self.dead_letters)],
         )
         return fn
+
+
+def _function_timeout(timing: TaskTiming) -> Duration:
+    return Duration.seconds(timing.function_timeout_seconds)
 
 
 def _arns(scope: Construct, names: MachineNames) -> StateMachineArns:

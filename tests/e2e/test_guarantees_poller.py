@@ -17,7 +17,8 @@ CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
 
 def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: LocalPipeline, media: Media) -> None:
     pipeline.emulator.config.polling_interval_seconds = 1
-    pipeline.emulator.set_faults(webhook_drop=True, processing_delay_seconds=0.6)  # a dozen polls of 0.05 s
+    # Long enough for several pollers after the first, which may start cold (each poll hands over).
+    pipeline.emulator.set_faults(webhook_drop=True, processing_delay_seconds=6)
     with function_environment(pipeline, CHECK_STATUS, POLLER_HAND_OVER_SECONDS="0"):  # every poll hands over
         job = pipeline.submit("g-hand-over", media.clip, media.face)
         view = wait_for_job(pipeline, job)
@@ -61,7 +62,7 @@ def test_a_job_whose_poller_died_fails_at_its_heartbeat_timeout_saying_so(pipeli
     sfn = pipeline.client("stepfunctions")
     (poller,) = [e for e in sfn.list_executions(stateMachineArn=pipeline.poller_arn)["executions"] if e["name"] == job]
     sfn.stop_execution(executionArn=poller["executionArn"])
-    view = wait_for_job(pipeline, job, timeout=60)  # the 7-minute heartbeat timeout, time-scaled
+    view = wait_for_job(pipeline, job, timeout=60)  # the 6-minute heartbeat timeout, time-scaled
 
     assert view.execution_status == "FAILED"
     assert view.error is not None and view.error["code"] == "poller_lost"
