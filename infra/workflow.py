@@ -42,6 +42,7 @@ from faceswap.budgets import (
     TaskTiming,
 )
 from faceswap.errors import POLL_LIMIT_REACHED, POLLER_FAILED, TaskStillRunning, VendorUnavailable
+from faceswap.layout import POLLER_NAME_FORMAT
 from faceswap.states import (
     CheckStatusInput,
     ExecutionInput,
@@ -111,7 +112,8 @@ def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachi
         input=sfn.TaskInput.from_object(fields(
             PollerInput, token=sfn.JsonPath.task_token, **_ids(ExecutionInput),
             poll=sfn.JsonPath.object_at(path(ExecutionInput, "poll")))),
-        name=sfn.JsonPath.string_at("$$.Execution.Name"), associate_with_parent=True,
+        name=sfn.JsonPath.format(POLLER_NAME_FORMAT, sfn.JsonPath.string_at(path(JobState, "job_id")), "0"),
+        associate_with_parent=True,
         result_path=path(JobState, "wait"), task_timeout=sfn.Timeout.duration(limits.vendor_wait),
         # The poller beats before every poll (faceswap.budgets): a job whose poller died (failed, hit the Express
         # limit) ends this long after the last beat instead of at its wait timeout.
@@ -251,8 +253,9 @@ def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
     start = tasks.CallAwsService(
         scope, "Hand over to a fresh poller", service="sfn", action="startExecution",
         parameters={"StateMachineArn": poller_arn,
-                    # Job ids have no dots: `<job>.<polls so far>` names no other job's poller.
-                    "Name": sfn.JsonPath.format("{}.{}", sfn.JsonPath.string_at(path(PollerState, "job_id")),
+                    # `<job>_<polls so far>` (faceswap.layout.poller_name): no other poller's name.
+                    "Name": sfn.JsonPath.format(POLLER_NAME_FORMAT,
+                                                sfn.JsonPath.string_at(path(PollerState, "job_id")),
                                                 sfn.JsonPath.string_at(_poll("count"))),
                     "Input": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$"))},
         iam_resources=[poller_arn], iam_action="states:StartExecution", result_path=sfn.JsonPath.DISCARD,
