@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -22,6 +22,8 @@ from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
 from infra.storage import dead_letter_queue
 from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
+
+VENDED_LOGS = "/aws/vendedlogs/states/"  # the state machines' log groups: the prefix AWS asks vended logs to use
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class JobWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.EXPRESS,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.seconds(EXPRESS_LIMIT_SECONDS), tracing_enabled=True,
-            logs=self._execution_logs("PollerExecutionLogs"))
+            logs=self._execution_logs("PollerExecutionLogs", self._names.poller))
 
     def _job(self) -> sfn.StateMachine:
         c = self._config
@@ -88,10 +90,15 @@ class JobWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(c.run_timeout_minutes), tracing_enabled=True,
-            logs=self._execution_logs("JobExecutionLogs"))
+            logs=self._execution_logs("JobExecutionLogs", self._names.job))
 
-    def _execution_logs(self, construct_id: str) -> sfn.LogOptions:
-        group = logs.LogGroup(self, construct_id, retention=log_retention(self._config.log_retention_days))
+    def _execution_logs(self, construct_id: str, machine_name: str) -> sfn.LogOptions:
+        """Under /aws/vendedlogs/: CloudWatch Logs then needs no resource-policy entry per group (the account's one
+        policy is limited to 5,120 characters). Named, so deleted with the stack: a retained group of that name
+        would stop the next deployment."""
+        group = logs.LogGroup(self, construct_id, log_group_name=f"{VENDED_LOGS}{machine_name}",
+                              retention=log_retention(self._config.log_retention_days),
+                              removal_policy=RemovalPolicy.DESTROY)
         return sfn.LogOptions(destination=group, level=sfn.LogLevel.ALL, include_execution_data=False)
 
     def _execution_failed(self, factory: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable) -> lambda_.Function:

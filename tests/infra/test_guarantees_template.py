@@ -157,6 +157,17 @@ def test_the_job_may_start_only_its_poller_and_the_poller_only_itself(resources:
     assert starts[_role_of(resources, "PipelineIngestStartJob")] == {"Ref": _job(resources)}
 
 
+def test_state_machines_log_to_vended_log_groups_named_after_them(resources: Resources) -> None:
+    """Under /aws/vendedlogs/, CloudWatch Logs' account-wide resource policy (5,120 characters) gets no entry per
+    group; the names are fixed, so the groups go with the stack (a retained one would block a redeployment)."""
+    for prefix in (JOB, POLLER):
+        machine = resources[_logical_id(resources, prefix, "AWS::StepFunctions::StateMachine")]["Properties"]
+        [destination] = machine["LoggingConfiguration"]["Destinations"]
+        group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+        assert resources[group]["Properties"]["LogGroupName"] == f"/aws/vendedlogs/states/{machine['StateMachineName']}"
+        assert resources[group]["DeletionPolicy"] == "Delete"
+
+
 def test_webhook_stage_is_throttled(resources: Resources) -> None:
     stage = resources[_one(resources, "AWS::ApiGateway::Stage")]["Properties"]
     assert {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingRateLimit": 50,
