@@ -17,9 +17,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from faceswap.budgets import CHECK, EXPRESS_LIMIT_SECONDS, FINALIZE, RECORD_FAILURE, STORE_TOKEN, TaskTiming
-from faceswap.layout import Env
+from faceswap.layout import JOB_KEY_PREFIX, TASK_KEY_PREFIX, Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
+from infra.grants import grant_items, grant_object_writes, grant_secret_value
 from infra.storage import dead_letter_queue
 from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
 
@@ -63,11 +64,13 @@ class JobWorkflow(Construct):
         record = f.create(self, "RecordFailure", FunctionSpec(
             "record_failure", "Writes error.json for a failed job", _function_timeout(RECORD_FAILURE)))
         for fn in (check, finalize):
-            api_key.grant_read(fn)
-        for fn in (store_token, finalize, record):
-            jobs.grant_read_write_data(fn)
-        for fn in (finalize, record):
-            bucket.grant_put(fn, f"{self._config.results_prefix}*")
+            grant_secret_value(fn, api_key)
+        grant_items(store_token, jobs, ["UpdateItem"], [TASK_KEY_PREFIX])  # park the token on the task's item
+        for fn in (finalize, record):  # read the job's record, mark it final
+            grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        # Finalize streams output.mp4 in parts (and aborts the upload when the stream fails); both write JSON files.
+        grant_object_writes(finalize, bucket, self._config.results_prefix, multipart=True)
+        grant_object_writes(record, bucket, self._config.results_prefix, multipart=False)
         grant_task_success(store_token, self.arns.job)
         return WorkflowFunctions(check, store_token, finalize, record)
 
@@ -106,8 +109,8 @@ class JobWorkflow(Construct):
         fn = factory.create(self, "ExecutionFailed", FunctionSpec(
             "execution_failed", "Writes error.json for executions that failed, timed out or were aborted",
             Duration.seconds(30)))
-        jobs.grant_read_write_data(fn)
-        bucket.grant_put(fn, f"{self._config.results_prefix}*")
+        grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        grant_object_writes(fn, bucket, self._config.results_prefix, multipart=False)
         events.Rule(
             self, "ExecutionFailedRule",
             description="Failed, timed-out or aborted face-swap executions",
