@@ -19,6 +19,9 @@ Why two machines: a Standard workflow bills each state transition ($25 per milli
 every polling_interval; an Express workflow bills duration at 64 MB, about a quarter of a sleeping 256 MB Lambda.
 So the job keeps what needs Standard (the callback wait, exactly-once Finalize, a history in the console) in two
 transitions when it succeeds, and the waiting costs Express seconds.
+
+Every task's timeout and retries come from faceswap.budgets, whose sums (a poller's worst case, the heartbeat gaps,
+the job's nested timeouts) tests/infra/test_time_budgets.py proves on the synthesized definitions.
 """
 from __future__ import annotations
 
@@ -32,15 +35,7 @@ from botocore.exceptions import ClientError
 from constructs import Construct
 from pydantic import BaseModel
 
-from faceswap.budgets import (
-    AWS_CALL,
-    CHECK,
-    FINALIZE,
-    JOB_HEARTBEAT_SECONDS,
-    RECORD_FAILURE,
-    STORE_TOKEN,
-    TaskTiming,
-)
+from faceswap.budgets import AWS_CALL, CHECK, FINALIZE, JOB_HEARTBEAT_SECONDS, RECORD_FAILURE, STORE_TOKEN, TaskTiming
 from faceswap.errors import POLL_LIMIT_REACHED, POLLER_FAILED, TaskStillRunning, VendorUnavailable
 from faceswap.layout import POLLER_NAME_FORMAT
 from faceswap.states import (
