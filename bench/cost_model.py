@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from faceswap.budgets import HAND_OVER_AFTER_SECONDS
+
 PRICES_FILE = Path(__file__).with_name("prices.json")
 MB = 1e6
 
@@ -67,9 +69,9 @@ class Assumptions:
     # Express bills the memory an execution uses (50 MB + definition + payload) in 64 MB steps: the poller's
     # small definition and payload stay in the first step.
     express_memory_mb: int = 64
-    # A poller hands over to a fresh execution after ~180 s (check_status's POLLER_HAND_OVER_SECONDS), well
-    # inside the 5 minutes an Express execution may run: one more request per 180 s of vendor processing.
-    hand_over_seconds: float = 180.0
+    # A poller hands over to a fresh execution after ~2 minutes (faceswap.budgets: its worst case stays well
+    # inside the 5 minutes an Express execution may run): one more request per that much vendor processing.
+    hand_over_seconds: float = HAND_OVER_AFTER_SECONDS
     video_mb_per_second: float = 1.0  # input video, ~8 Mbit/s
     face_mb: float = 0.5
     result_mb_per_second: float = 0.5  # result, long side <= 1280 px, ~4 Mbit/s

@@ -14,6 +14,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from faceswap import layout
 from local.aws.server import ACCOUNT_ID
 from local.pipeline import LocalPipeline
 
@@ -107,12 +108,12 @@ class JobDriver:
         """A job's poller outlives it when the webhook was first: it ends at its first round after the task
         finished. (Step Functions requests only: the cost section's request recorder does not count them.)"""
         sfn, arn = self.pipeline.client("stepfunctions"), self.pipeline.poller_arn
-        owners = set(job_ids)  # pollers are named `<job>`, hand-overs `<job>.<polls>`
+        owners = set(job_ids)  # pollers are named `<job>_<polls so far>`
 
         def done() -> bool:
             running = [e["name"] for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=arn, statusFilter="RUNNING") for e in page["executions"]]
-            return not any(name.split(".")[0] in owners for name in running)
+            return not any(layout.poller_job_id(name) in owners for name in running)
 
         _until(done, timeout, "the pollers' end", every=0.1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 from faceswap import layout
+from faceswap.budgets import AFTER_WAIT_SECONDS, JOB_HEARTBEAT_SECONDS, MAX_WAIT_SECONDS
 from faceswap.vendor_inputs import INPUT_MODES
 
 CONTEXT_PREFIX = "faceswap:"
@@ -17,6 +19,7 @@ ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
 T = TypeVar("T")
 EVENT_BUS_NAME = r"[/.\-_A-Za-z0-9]{1,256}"  # EventBridge's pattern for a bus name
 EVENT_BUS_ARN = r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
+MAX_POLLS = 10_000  # also what keeps a poller's name (<job>_<count>) within 80 characters
 
 
 class ConfigError(ValueError):
@@ -49,15 +52,16 @@ class PipelineConfig:
         False, "Retry *create task* after a 5xx or a lost answer. Off: the job fails with `task_create_uncertain` "
         "rather than risk a second, billed task.", "`true`, `false`")
     default_polling_interval_seconds: int = setting(
-        5, "Wait between two polls when the API sends no `polling_interval` (the API's own is capped at 240 s: one "
-        "Wait of the Express poller).", "1 to 240")
+        5, "Wait between two polls when the API sends no `polling_interval` (the API's own is capped at 105 s: one "
+        "Wait of the Express poller, whose worst case must stay under 5 minutes).", "1 to 105")
     max_polls: int = setting(720, "Polls before a job gives up with `poll_limit_reached` (720 x 5 s = 1 h).",
                              "1 to 10000")
     run_timeout_minutes: int = setting(
-        120, "Timeout of one execution; a timed-out job gets `error.json` with `run_timeout`.", "1 to 1440")
+        120, "Timeout of one execution; a timed-out job gets `error.json` with `run_timeout`. More than "
+        "`webhook_wait_minutes` + 24 (Finalize and Record failure at their worst come after the wait).", "32 to 1440")
     webhook_wait_minutes: int = setting(
-        90, "How long a job waits for its vendor task to end (webhook or poll) before it fails with `timeout`.",
-        "1 to `run_timeout_minutes`")
+        90, "How long a job waits for its vendor task to end (webhook or poll) before it fails with `timeout`; longer "
+        "than the 6-minute heartbeat of its poller, and 24 less than `run_timeout_minutes`.", "7 to 1415")
     videos_prefix: str = setting(
         layout.VIDEOS_PREFIX, "Where videos are uploaded (an upload here with `face-key` metadata also starts a job).",
         "`name/`: letters, digits, `_`, `-`, one trailing `/`; the four prefixes must differ")
@@ -127,11 +131,11 @@ class PipelineConfig:
             raise ConfigError(f"architecture must be {' or '.join(ARCHITECTURES)}, got {self.architecture!r}")
         if self.polling_interval_unit not in ("auto", "s", "ms"):
             raise ConfigError(f"polling_interval_unit must be auto, s or ms, got {self.polling_interval_unit!r}")
-        # 240: one Wait of the Express poller, which runs at most 5 minutes, must leave room for a check.
-        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, 240)
-        _check_range("max_polls", self.max_polls, 1, 10_000)
+        # One Wait of the Express poller, which runs at most 5 minutes, must leave room for the rest (budgets).
+        _check_range("default_polling_interval_seconds", self.default_polling_interval_seconds, 1, MAX_WAIT_SECONDS)
+        _check_range("max_polls", self.max_polls, 1, MAX_POLLS)
         _check_range("run_timeout_minutes", self.run_timeout_minutes, 1, 24 * 60)
-        _check_range("webhook_wait_minutes", self.webhook_wait_minutes, 1, self.run_timeout_minutes)
+        self._check_timeouts_nest()
         _check_range("results_retention_days", self.results_retention_days, 1, 3650)
         _check_range("inputs_retention_days", self.inputs_retention_days, 1, 3650)
         _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
@@ -158,6 +162,18 @@ class PipelineConfig:
         if self.input_mode not in INPUT_MODES:
             raise ConfigError(f"input_mode must be {' or '.join(INPUT_MODES)}, got {self.input_mode!r}")
         _check_range("input_url_ttl_minutes", self.input_url_ttl_minutes, 5, 12 * 60)
+
+    def _check_timeouts_nest(self) -> None:
+        """The job's wait outlasts its heartbeat timeout (Step Functions requires it), and the run timeout holds the
+        wait, then Finalize and Record failure at their worst (faceswap.budgets): the job records its own end."""
+        shortest_wait = JOB_HEARTBEAT_SECONDS // 60 + 1
+        _check_range("webhook_wait_minutes", self.webhook_wait_minutes, shortest_wait, 24 * 60)
+        after_wait = math.ceil(AFTER_WAIT_SECONDS / 60)
+        if self.run_timeout_minutes <= self.webhook_wait_minutes + after_wait:
+            raise ConfigError(
+                f"run_timeout_minutes ({self.run_timeout_minutes}) must exceed webhook_wait_minutes "
+                f"({self.webhook_wait_minutes}) by more than {after_wait}: Finalize and Record failure, with their "
+                "retries, run after the wait")
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -16,11 +16,15 @@ from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from faceswap.layout import Env
+from faceswap.budgets import CHECK, EXPRESS_LIMIT_SECONDS, FINALIZE, RECORD_FAILURE, STORE_TOKEN, TaskTiming
+from faceswap.layout import JOB_KEY_PREFIX, TASK_KEY_PREFIX, Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
+from infra.grants import grant_items, grant_object_writes, grant_secret_value
 from infra.storage import dead_letter_queue
 from infra.workflow import StateMachineArns, WorkflowFunctions, WorkflowLimits, build_job, build_poller
+
+VENDED_LOGS = "/aws/vendedlogs/states/"  # the state machines' log groups: the prefix AWS asks vended logs to use
 
 
 @dataclass(frozen=True)
@@ -46,23 +50,27 @@ class JobWorkflow(Construct):
 
     def _functions(self, f: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable,
                    api_key: sm.ISecret) -> WorkflowFunctions:
-        # One quick retry at most: the poller's next poll is the retry, and waiting in the poller costs a quarter
-        # of waiting in a 256 MB Lambda.
+        # One quick retry at most, within the function's timeout (2 x (3 + 5) s + <= 3 s): the poller's next poll is
+        # the retry, and waiting in the poller costs a quarter of waiting in a 256 MB Lambda.
         check = f.create(self, "CheckStatus", FunctionSpec(
-            "check_status", "One poll of the vendor task", Duration.seconds(30),
-            environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "5"}))
+            "check_status", "One poll of the vendor task", _function_timeout(CHECK),
+            environment={Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "3",
+                         Env.YOUCAM_CONNECT_TIMEOUT_SECONDS: "3", Env.YOUCAM_READ_TIMEOUT_SECONDS: "5"}))
         store_token = f.create(self, "StoreToken", FunctionSpec(
-            "store_token", "Stores the task token against the vendor task id", Duration.seconds(15)))
+            "store_token", "Stores the task token against the vendor task id", _function_timeout(STORE_TOKEN)))
+        # Five minutes stream a result (<= 100 MB) at 0.35 MB/s; a longer timeout would not fit the run timeout.
         finalize = f.create(self, "Finalize", FunctionSpec(
-            "finalize", "Streams the result into results/ and writes status.json", Duration.minutes(10), 512))
+            "finalize", "Streams the result into results/ and writes status.json", _function_timeout(FINALIZE), 512))
         record = f.create(self, "RecordFailure", FunctionSpec(
-            "record_failure", "Writes error.json for a failed job", Duration.seconds(30)))
+            "record_failure", "Writes error.json for a failed job", _function_timeout(RECORD_FAILURE)))
         for fn in (check, finalize):
-            api_key.grant_read(fn)
-        for fn in (store_token, finalize, record):
-            jobs.grant_read_write_data(fn)
-        for fn in (finalize, record):
-            bucket.grant_put(fn, f"{self._config.results_prefix}*")
+            grant_secret_value(fn, api_key)
+        grant_items(store_token, jobs, ["UpdateItem"], [TASK_KEY_PREFIX])  # park the token on the task's item
+        for fn in (finalize, record):  # read the job's record, mark it final
+            grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        # Finalize streams output.mp4 in parts (and aborts the upload when the stream fails); both write JSON files.
+        grant_object_writes(finalize, bucket, self._config.results_prefix, multipart=True)
+        grant_object_writes(record, bucket, self._config.results_prefix, multipart=False)
         grant_task_success(store_token, self.arns.job)
         return WorkflowFunctions(check, store_token, finalize, record)
 
@@ -73,7 +81,8 @@ class JobWorkflow(Construct):
             self, "Poller", state_machine_name=self._names.poller,
             state_machine_type=sfn.StateMachineType.EXPRESS,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.minutes(5), tracing_enabled=True, logs=self._execution_logs("PollerExecutionLogs"))
+            timeout=Duration.seconds(EXPRESS_LIMIT_SECONDS), tracing_enabled=True,
+            logs=self._execution_logs("PollerExecutionLogs", self._names.poller))
 
     def _job(self) -> sfn.StateMachine:
         c = self._config
@@ -84,10 +93,15 @@ class JobWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(c.run_timeout_minutes), tracing_enabled=True,
-            logs=self._execution_logs("JobExecutionLogs"))
+            logs=self._execution_logs("JobExecutionLogs", self._names.job))
 
-    def _execution_logs(self, construct_id: str) -> sfn.LogOptions:
-        group = logs.LogGroup(self, construct_id, retention=log_retention(self._config.log_retention_days))
+    def _execution_logs(self, construct_id: str, machine_name: str) -> sfn.LogOptions:
+        """Under /aws/vendedlogs/: CloudWatch Logs then needs no resource-policy entry per group (the account's one
+        policy is limited to 5,120 characters). Named, so deleted with the stack: a retained group of that name
+        would stop the next deployment."""
+        group = logs.LogGroup(self, construct_id, log_group_name=f"{VENDED_LOGS}{machine_name}",
+                              retention=log_retention(self._config.log_retention_days),
+                              removal_policy=RemovalPolicy.DESTROY)
         return sfn.LogOptions(destination=group, level=sfn.LogLevel.ALL, include_execution_data=False)
 
     def _execution_failed(self, factory: FunctionFactory, bucket: s3.IBucket, jobs: ddb.ITable) -> lambda_.Function:
@@ -95,8 +109,8 @@ class JobWorkflow(Construct):
         fn = factory.create(self, "ExecutionFailed", FunctionSpec(
             "execution_failed", "Writes error.json for executions that failed, timed out or were aborted",
             Duration.seconds(30)))
-        jobs.grant_read_write_data(fn)
-        bucket.grant_put(fn, f"{self._config.results_prefix}*")
+        grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        grant_object_writes(fn, bucket, self._config.results_prefix, multipart=False)
         events.Rule(
             self, "ExecutionFailedRule",
             description="Failed, timed-out or aborted face-swap executions",
@@ -108,6 +122,10 @@ class JobWorkflow(Construct):
                                             dead_letter_queue=self.dead_letters)],
         )
         return fn
+
+
+def _function_timeout(timing: TaskTiming) -> Duration:
+    return Duration.seconds(timing.function_timeout_seconds)
 
 
 def _arns(scope: Construct, names: MachineNames) -> StateMachineArns:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
@@ -67,6 +68,7 @@ class Monitoring(Construct):
                     watched.execution_failed_dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
                     "A failed execution could not be recorded as error.json (see the dead-letter queue)")
         self._job_events(watched.event_publisher, watched.job_events_dead_letters)
+        self._allow_alarms_to_publish()  # last: every alarm exists
 
     def _job_events(self, publisher: lambda_.IFunction, dead_letters: sqs.IQueue) -> None:
         # Events wait in the stream while a batch is retried: an old iterator means they are late (EventBridge
@@ -77,6 +79,16 @@ class Monitoring(Construct):
                     JOB_EVENTS_MAX_DELAY_MS)
         self._alarm("JobEventsDeadLetters", dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
                     "Job events expired unpublished: the messages name the stream records (docs/events.md)")
+
+    def _allow_alarms_to_publish(self) -> None:
+        """The topic's policy (enforce_ssl: it replaces SNS's default policy) must let CloudWatch publish, or no alarm
+        action works. Only this account's alarms, and only the ones made here (aws:SourceArn, against a confused
+        deputy), may publish; the TLS-only deny stays beside this statement."""
+        self.topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowThisStacksAlarmsToPublish", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"], resources=[self.topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnEquals": {"aws:SourceArn": [alarm.alarm_arn for alarm in self.alarms]}}))
 
     def _executions(self, job: sfn.IStateMachine, poller: sfn.IStateMachine) -> None:
         self._alarm("ExecutionsFailed", job.metric_failed(period=PERIOD),

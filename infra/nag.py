@@ -39,7 +39,7 @@ def _functions(c: PipelineConfig, ingest: Ingest, workflow: JobWorkflow, webhook
     inputs, results = [c.videos_prefix, c.faces_prefix, c.jobs_prefix], [c.results_prefix]
     _function(ingest.start_job, S3_READ_ACTIONS + S3_PUT_ACTIONS, inputs + results)
     for fn in (workflow.functions.finalize, workflow.functions.record_failure, workflow.execution_failed):
-        _function(fn, S3_PUT_ACTIONS, results)
+        _function(fn, [], results)
     for fn in (workflow.functions.check_status, workflow.functions.store_token, webhooks.webhook):
         _function(fn, [], [])
     if ingest.face_detector is not None:

@@ -11,9 +11,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
-from faceswap.layout import Env
+from faceswap.layout import TASK_KEY_PREFIX, Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
+from infra.grants import grant_items, grant_secret_value
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")  # Standard Webhooks
 
@@ -26,8 +27,10 @@ class WebhookIngress(Construct):
         self.webhook = factory.create(self, "Webhook", FunctionSpec(
             "webhook", "Verifies YouCam webhooks and short-circuits the wait", Duration.seconds(10), 256,
             {Env.WEBHOOK_SECRET_ARN: webhook_secrets.secret_arn}))
-        webhook_secrets.grant_read(self.webhook)
-        jobs.grant_read_write_data(self.webhook)  # the TASK item is also where deliveries are de-duplicated
+        # Internet-facing: one secret's value, one item action on TASK# items (where the token meets the webhook,
+        # and deliveries are de-duplicated), and SendTaskSuccess to the job.
+        grant_secret_value(self.webhook, webhook_secrets)
+        grant_items(self.webhook, jobs, ["UpdateItem"], [TASK_KEY_PREFIX])
         grant_task_success(self.webhook, job_arn)
         self.api = self._api(self.webhook)
 

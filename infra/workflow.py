@@ -19,6 +19,9 @@ Why two machines: a Standard workflow bills each state transition ($25 per milli
 every polling_interval; an Express workflow bills duration at 64 MB, about a quarter of a sleeping 256 MB Lambda.
 So the job keeps what needs Standard (the callback wait, exactly-once Finalize, a history in the console) in two
 transitions when it succeeds, and the waiting costs Express seconds.
+
+Every task's timeout and retries come from faceswap.budgets, whose sums (a poller's worst case, the heartbeat gaps,
+the job's nested timeouts) tests/infra/test_time_budgets.py proves on the synthesized definitions.
 """
 from __future__ import annotations
 
@@ -32,7 +35,9 @@ from botocore.exceptions import ClientError
 from constructs import Construct
 from pydantic import BaseModel
 
+from faceswap.budgets import AWS_CALL, CHECK, FINALIZE, JOB_HEARTBEAT_SECONDS, RECORD_FAILURE, STORE_TOKEN, TaskTiming
 from faceswap.errors import POLL_LIMIT_REACHED, POLLER_FAILED, TaskStillRunning, VendorUnavailable
+from faceswap.layout import POLLER_NAME_FORMAT
 from faceswap.states import (
     CheckStatusInput,
     ExecutionInput,
@@ -44,6 +49,7 @@ from faceswap.states import (
     StateError,
     StoreTokenInput,
 )
+from infra.config import ConfigError
 from infra.paths import fields, path
 
 # Raised by handlers (errorType = exception class name) for faults worth retrying with backoff.
@@ -59,12 +65,11 @@ AWS_CALL_REFUSED = [ClientError.__name__, "ProvisionedThroughputExceededExceptio
 # Lambda's own faults, retried briefly inside the poller (CDK's default retry would take up to two minutes).
 LAMBDA_SERVICE_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"]
-SFN_TRANSIENT_ERRORS = ["Sfn.SdkClientException", "Sfn.ThrottlingException"]
+# A call that timed out (AWS_CALL's timeout) is repeated too: each is harmless twice (a second SendTask* finds the token
+# spent, a second hand-over starts one more poller, which ends at its first heartbeat after the job's end).
+SFN_TRANSIENT_ERRORS = ["Sfn.SdkClientException", "Sfn.ThrottlingException", "States.Timeout"]
 # SendTask* on a token that was already used (the webhook was first) or whose job ended (stopped, timed out).
 TOKEN_SPENT = ["Sfn.TaskTimedOutException", "Sfn.InvalidTokenException", "Sfn.TaskDoesNotExistException"]
-# The poller beats before every poll: at most a Wait (<= 240 s) and a check (<= 60 s, brief retries) apart. A job
-# whose poller died (failed, hit the Express limit) ends this long after the last beat instead of at its timeout.
-POLLER_HEARTBEAT = Duration.minutes(7)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ class StateMachineArns:
 
 def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachine,
               limits: WorkflowLimits) -> sfn.IChainable:
+    if limits.vendor_wait.to_seconds() <= JOB_HEARTBEAT_SECONDS:  # Step Functions refuses the definition
+        raise ConfigError(f"the job's wait ({limits.vendor_wait.to_minutes()} min) must be longer than its "
+                          f"heartbeat timeout ({JOB_HEARTBEAT_SECONDS} s)")
     scope = Construct(parent, "JobStates")  # state names are construct ids: keep them apart from the functions'
     record_failure = _record_failure(scope, fns.record_failure)
     wait = tasks.StepFunctionsStartExecution(
@@ -99,11 +107,12 @@ def build_job(parent: Construct, fns: WorkflowFunctions, poller: sfn.IStateMachi
         input=sfn.TaskInput.from_object(fields(
             PollerInput, token=sfn.JsonPath.task_token, **_ids(ExecutionInput),
             poll=sfn.JsonPath.object_at(path(ExecutionInput, "poll")))),
-        name=sfn.JsonPath.string_at("$$.Execution.Name"), associate_with_parent=True,
+        name=sfn.JsonPath.format(POLLER_NAME_FORMAT, sfn.JsonPath.string_at(path(JobState, "job_id")), "0"),
+        associate_with_parent=True,
         result_path=path(JobState, "wait"), task_timeout=sfn.Timeout.duration(limits.vendor_wait),
-        # (Only when shorter than the wait itself, as Step Functions requires.)
-        heartbeat_timeout=(sfn.Timeout.duration(POLLER_HEARTBEAT)
-                           if POLLER_HEARTBEAT.to_seconds() < limits.vendor_wait.to_seconds() else None),
+        # The poller beats before every poll (faceswap.budgets): a job whose poller died (failed, hit the Express
+        # limit) ends this long after the last beat instead of at its wait timeout.
+        heartbeat_timeout=sfn.Timeout.duration(Duration.seconds(JOB_HEARTBEAT_SECONDS)),
     )
     wait.add_catch(record_failure, errors=["States.ALL"], result_path=path(JobState, "error"))
     finalize = _finalize(scope, fns.finalize)
@@ -120,9 +129,9 @@ def build_poller(parent: Construct, fns: WorkflowFunctions, arns: StateMachineAr
         payload=sfn.TaskInput.from_object(fields(
             StoreTokenInput, token=sfn.JsonPath.string_at(path(PollerState, "token")), **_ids(PollerState))),
         payload_response_only=True, result_path=path(PollerState, "registration"), retry_on_service_exceptions=False,
-        task_timeout=sfn.Timeout.duration(Duration.seconds(30)),
+        task_timeout=_timeout(STORE_TOKEN),
     )
-    _retry_briefly(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED)
+    _retry(register, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED, STORE_TOKEN)
     register.add_catch(fail_job, errors=["States.ALL"], result_path=path(PollerState, "error"))
     wait = sfn.Wait(scope, "Wait polling_interval",
                     time=sfn.WaitTime.seconds_path(path(PollerState, "poll", "interval_seconds")))
@@ -162,8 +171,9 @@ def _heartbeat(scope: Construct, job_arn: str) -> tasks.CallAwsService:
         scope, "Job still waiting?", service="sfn", action="sendTaskHeartbeat",
         parameters={"TaskToken": sfn.JsonPath.string_at(path(PollerState, "token"))},
         iam_resources=[job_arn], iam_action="states:SendTaskHeartbeat", result_path=sfn.JsonPath.DISCARD,
+        task_timeout=_timeout(AWS_CALL),
     )
-    _retry_briefly(beat, SFN_TRANSIENT_ERRORS)
+    _retry(beat, SFN_TRANSIENT_ERRORS, AWS_CALL)
     beat.add_catch(sfn.Succeed(scope, "Job no longer waiting"), errors=TOKEN_SPENT)
     return beat
 
@@ -175,11 +185,11 @@ def _check(scope: Construct, check_status: lambda_.IFunction) -> tasks.LambdaInv
             CheckStatusInput, **_ids(PollerState), poll=sfn.JsonPath.object_at(path(PollerState, "poll")),
             poller_started=sfn.JsonPath.string_at("$$.Execution.StartTime"))),
         payload_response_only=True, result_path=path(PollerState, "poll"), retry_on_service_exceptions=False,
-        task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
+        task_timeout=_timeout(CHECK),
     )
     # Brief retries: the poller lives at most 5 minutes. (A vendor 429/5xx is not an error here: check_status
     # answers "not final" and the next poll is the retry.)
-    _retry_briefly(check, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED)
+    _retry(check, LAMBDA_SERVICE_ERRORS + POLL_TIMEOUTS + AWS_CALL_REFUSED, CHECK)
     return check
 
 
@@ -189,8 +199,9 @@ def _signal_job(scope: Construct, job_arn: str) -> sfn.IChainable:
         parameters={"TaskToken": sfn.JsonPath.string_at(path(PollerState, "token")),
                     "Output": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(path(PollerState, "poll")))},
         iam_resources=[job_arn], iam_action="states:SendTaskSuccess", result_path=sfn.JsonPath.DISCARD,
+        task_timeout=_timeout(AWS_CALL),
     )
-    _retry_briefly(signal, SFN_TRANSIENT_ERRORS)
+    _retry(signal, SFN_TRANSIENT_ERRORS, AWS_CALL)
     signal.add_catch(sfn.Succeed(scope, "The webhook was first"), errors=TOKEN_SPENT)
     return signal.next(sfn.Succeed(scope, "Ended by polling"))
 
@@ -225,8 +236,9 @@ def _send_task_failure(scope: Construct, job_arn: str) -> sfn.IChainable:
                     "Error": sfn.JsonPath.string_at(_error("Error")),
                     "Cause": sfn.JsonPath.string_at(_error("Cause"))},
         iam_resources=[job_arn], iam_action="states:SendTaskFailure", result_path=sfn.JsonPath.DISCARD,
+        task_timeout=_timeout(AWS_CALL),
     )
-    _retry_briefly(fail, SFN_TRANSIENT_ERRORS)
+    _retry(fail, SFN_TRANSIENT_ERRORS, AWS_CALL)
     fail.add_catch(sfn.Succeed(scope, "Job already ended"), errors=TOKEN_SPENT)
     return fail.next(sfn.Succeed(scope, "Job told of the failure"))
 
@@ -236,13 +248,15 @@ def _hand_over(scope: Construct, poller_arn: str) -> sfn.IChainable:
     start = tasks.CallAwsService(
         scope, "Hand over to a fresh poller", service="sfn", action="startExecution",
         parameters={"StateMachineArn": poller_arn,
-                    # Job ids have no dots: `<job>.<polls so far>` names no other job's poller.
-                    "Name": sfn.JsonPath.format("{}.{}", sfn.JsonPath.string_at(path(PollerState, "job_id")),
+                    # `<job>_<polls so far>` (faceswap.layout.poller_name): no other poller's name.
+                    "Name": sfn.JsonPath.format(POLLER_NAME_FORMAT,
+                                                sfn.JsonPath.string_at(path(PollerState, "job_id")),
                                                 sfn.JsonPath.string_at(_poll("count"))),
                     "Input": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$"))},
         iam_resources=[poller_arn], iam_action="states:StartExecution", result_path=sfn.JsonPath.DISCARD,
+        task_timeout=_timeout(AWS_CALL),
     )
-    _retry_briefly(start, SFN_TRANSIENT_ERRORS)
+    _retry(start, SFN_TRANSIENT_ERRORS, AWS_CALL)
     return start.next(sfn.Succeed(scope, "Handed over"))
 
 
@@ -250,11 +264,11 @@ def _finalize(scope: Construct, finalize_fn: lambda_.IFunction) -> tasks.LambdaI
     finalize = tasks.LambdaInvoke(
         scope, "Finalize", lambda_function=finalize_fn,
         payload=sfn.TaskInput.from_object(fields(FinalizeInput, **_ids(JobState))),
-        payload_response_only=True, result_path=path(JobState, "outcome"),
-        task_timeout=sfn.Timeout.duration(Duration.minutes(15)),
+        payload_response_only=True, result_path=path(JobState, "outcome"), retry_on_service_exceptions=False,
+        task_timeout=_timeout(FINALIZE),
     )
-    finalize.add_retry(errors=TRANSIENT_ERRORS, interval=Duration.seconds(5), max_attempts=6, backoff_rate=2,
-                       max_delay=Duration.seconds(120), jitter_strategy=sfn.JitterType.FULL)
+    # Its worst case (faceswap.budgets) must fit in the run timeout after the wait: a few patient retries.
+    _retry(finalize, TRANSIENT_ERRORS + LAMBDA_SERVICE_ERRORS, FINALIZE)
     return finalize
 
 
@@ -263,16 +277,23 @@ def _record_failure(scope: Construct, record_fn: lambda_.IFunction) -> sfn.IChai
         scope, "Record failure", lambda_function=record_fn,
         payload=sfn.TaskInput.from_object(fields(
             RecordFailureInput, **_ids(JobState), error=sfn.JsonPath.object_at(path(JobState, "error")))),
-        result_path=sfn.JsonPath.DISCARD, task_timeout=sfn.Timeout.duration(Duration.seconds(60)),
+        result_path=sfn.JsonPath.DISCARD, retry_on_service_exceptions=False, task_timeout=_timeout(RECORD_FAILURE),
     )
-    record.add_retry(errors=["States.ALL"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2)
+    _retry(record, ["States.ALL"], RECORD_FAILURE)
     return record.next(sfn.Fail(scope, "Job failed", error_path=path(JobState, "error", "Error"),
                                 cause_path=path(JobState, "error", "Cause")))
 
 
-def _retry_briefly(task: sfn.TaskStateBase, errors: list[str]) -> None:
-    task.add_retry(errors=errors, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2,
-                   jitter_strategy=sfn.JitterType.FULL)
+def _retry(task: sfn.TaskStateBase, errors: list[str], timing: TaskTiming) -> None:
+    """The one Retry rule of a task, as faceswap.budgets counts it (a task's worst case sums all of its rules)."""
+    r = timing.retry
+    task.add_retry(errors=errors, interval=Duration.seconds(r.interval_seconds), max_attempts=r.max_attempts,
+                   backoff_rate=r.backoff_rate, jitter_strategy=sfn.JitterType.FULL,
+                   max_delay=None if r.max_delay_seconds is None else Duration.seconds(r.max_delay_seconds))
+
+
+def _timeout(timing: TaskTiming) -> sfn.Timeout:
+    return sfn.Timeout.duration(Duration.seconds(timing.timeout_seconds))
 
 
 def _ids(state: type[BaseModel]) -> dict[str, str]:

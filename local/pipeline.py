@@ -154,11 +154,10 @@ class LocalPipeline:
         return events
 
     def pollers(self, job_id: str) -> list[dict[str, Any]]:
-        """The job's poller executions, oldest first: the first is named after the job, each hand-over
-        `<job>.<polls so far>`."""
+        """The job's poller executions, oldest first: `<job>_<polls so far>` (layout.poller_name), `<job>_0` first."""
         sfn = self.client("stepfunctions")
         pollers = [e for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=self.poller_arn)
-                   for e in page["executions"] if e["name"].split(".")[0] == job_id]
+                   for e in page["executions"] if layout.poller_job_id(e["name"]) == job_id]
         return sorted(pollers, key=lambda e: e["startDate"])
 
     def poller_histories(self, job_id: str) -> list[list[dict[str, Any]]]:

@@ -35,6 +35,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "time_warp": (
         f"{_SFN}.asl.component.state.wait.wait_function.wait_function.WaitFunction._wait_interval",
         f"{_SFN}.asl.component.state.exec.execute_state.threading",
+        f"{_SFN}.asl.component.state.exec.execute_state.ExecutionState._evaluate_with_timeout",
         f"{_SFN}.asl.eval.callback.callback.Event",
         f"{_SFN}.asl.component.program.program.threading",
         f"{_SFN}.asl.component.common.retry.retrier_decl.time",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from faceswap.layout import poller_name
 from local.eventually import eventually
 from local.pipeline import LocalPipeline
 from tests.e2e.guarantees import function_environment, wait_for_job
@@ -17,7 +18,8 @@ CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
 
 def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: LocalPipeline, media: Media) -> None:
     pipeline.emulator.config.polling_interval_seconds = 1
-    pipeline.emulator.set_faults(webhook_drop=True, processing_delay_seconds=0.6)  # a dozen polls of 0.05 s
+    # Long enough for several pollers after the first, which may start cold (each poll hands over).
+    pipeline.emulator.set_faults(webhook_drop=True, processing_delay_seconds=6)
     with function_environment(pipeline, CHECK_STATUS, POLLER_HAND_OVER_SECONDS="0"):  # every poll hands over
         job = pipeline.submit("g-hand-over", media.clip, media.face)
         view = wait_for_job(pipeline, job)
@@ -25,7 +27,7 @@ def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: 
     assert view.execution_status == "SUCCEEDED" and view.output_key, view.error
     assert pipeline.ended_by(job) == "polling"
     polls = pipeline.entered_states(job).count("Check task status")
-    assert [e["name"] for e in pipeline.pollers(job)] == [job] + [f"{job}.{n}" for n in range(1, polls)]
+    assert [e["name"] for e in pipeline.pollers(job)] == [f"{job}_{n}" for n in range(polls)]
     assert polls >= 3  # one poll each, then the next poller
     inputs = [json.loads(events[0]["executionStartedEventDetails"]["input"])
               for events in pipeline.poller_histories(job)]
@@ -59,9 +61,10 @@ def test_a_job_whose_poller_died_fails_at_its_heartbeat_timeout_saying_so(pipeli
     eventually(lambda: _check_results(pipeline, job) or None, 30, what="a check")
     # As a crash or the Express limit would: the poller ends without handing the token back.
     sfn = pipeline.client("stepfunctions")
-    (poller,) = [e for e in sfn.list_executions(stateMachineArn=pipeline.poller_arn)["executions"] if e["name"] == job]
+    (poller,) = [e for e in sfn.list_executions(stateMachineArn=pipeline.poller_arn)["executions"]
+                 if e["name"] == poller_name(job, 0)]
     sfn.stop_execution(executionArn=poller["executionArn"])
-    view = wait_for_job(pipeline, job, timeout=60)  # the 7-minute heartbeat timeout, time-scaled
+    view = wait_for_job(pipeline, job, timeout=60)  # the 6-minute heartbeat timeout, time-scaled
 
     assert view.execution_status == "FAILED"
     assert view.error is not None and view.error["code"] == "poller_lost"

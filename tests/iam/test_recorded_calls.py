@@ -73,8 +73,6 @@ def test_dropping_a_statement_fails_the_proof_naming_the_call_and_the_statement(
                and "/results/" in m for m in denied), denied
 
 
-@pytest.mark.xfail(strict=True, reason="TODO issue 12 §4: the webhook may read and write the whole Jobs table "
-                                       "(grant_read_write_data), not only UpdateItem on TASK# items")
 def test_no_data_plane_wildcard_on_a_function_the_internet_reaches(log: CallLog) -> None:
     deployment = next(iter(log.deployments.values()))[0]
     exposed = [p for p in principals(deployment).values() if p.logical_id in _internet_facing(deployment.template)]

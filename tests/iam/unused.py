@@ -1,8 +1,8 @@
 """Granted actions that no recorded call uses, each with its reason: the one place to list them.
 
 An entry names principals (function handler modules, state machine names, globs) and actions (lower-case globs).
-"TODO issue 12 §4" marks a grant to remove (least privilege); the other reasons are calls no SDK makes (the service
-uses the role itself) or error paths no scenario reaches. An entry that matches no unused grant fails the proof too:
+The reasons: calls no SDK makes (the service uses the role itself), error paths no scenario reaches, and the start
+function's grants, which Ingest's rewrite replaces. An entry that matches no unused grant fails the proof too:
 when a grant goes, its entry goes.
 """
 
@@ -27,8 +27,6 @@ class Unused:
 FUNCTIONS = ("start_job", "detect_faces", "check_status", "store_token", "finalize", "record_failure",
              "execution_failed", "webhook", "publish_job_events", "BucketNotificationsHandler*")
 MACHINES = ("Job", "Poller")
-WRITERS = ("start_job", "finalize", "record_failure", "execution_failed")  # s3 grant_put on results/
-TABLE_USERS = ("start_job", "store_token", "finalize", "record_failure", "execution_failed", "webhook")
 TABLE_DATA = ("dynamodb:batchgetitem", "dynamodb:batchwriteitem", "dynamodb:conditioncheckitem",
               "dynamodb:deleteitem", "dynamodb:describetable", "dynamodb:getitem", "dynamodb:getrecords",
               "dynamodb:getsharditerator", "dynamodb:putitem", "dynamodb:query", "dynamodb:scan", "dynamodb:updateitem")
@@ -56,25 +54,22 @@ ALLOWED_UNUSED: Sequence[Unused] = (
     Unused(("store_token",), ("states:sendtasksuccess",),
            "race: a success webhook that arrived before the token was stored is signalled by the token store "
            "(tests/unit/test_webhook_callbacks.py; no end-to-end scenario delivers the webhook that early)"),
-    # --- grants to remove: issue 12 §4 --------------------------------------------------------------------------
-    Unused(("webhook", "store_token"), TABLE_DATA,
-           "TODO issue 12 §4: grant_read_write_data on the whole Jobs table; the token functions only UpdateItem "
-           "TASK# items (dynamodb:LeadingKeys)"),
-    Unused(("start_job", "finalize", "record_failure", "execution_failed"), TABLE_DATA,
-           "TODO issue 12 §4: grant_read_write_data gives the whole read/write set (Scan, Query, batches, streams); "
-           "each function uses a few item calls"),
-    Unused(("start_job", "check_status", "finalize", "webhook"), ("secretsmanager:describesecret",),
-           "TODO issue 12 §4: grant_read adds DescribeSecret; Powertools' get_secret only calls GetSecretValue"),
-    Unused(WRITERS, ("s3:putobjectlegalhold", "s3:putobjectretention", "s3:putobjecttagging",
-                     "s3:putobjectversiontagging"),
-           "TODO issue 12 §4: grant_put adds object-lock and tagging actions that the result writers never use"),
-    Unused(("start_job", "record_failure", "execution_failed"), ("s3:abortmultipartupload",),
-           "TODO issue 12 §4: grant_put's s3:Abort*; these write small JSON files in one PutObject"),
+    # --- the start function's grants, as they are: Ingest and its start path are being rewritten (issue 11) ----
+    Unused(("start_job",), TABLE_DATA,
+           "start function, left to Ingest's rewrite: grant_read_write_data gives the whole table's read/write set "
+           "(Scan, Query, batches, streams); it uses a few item calls"),
+    Unused(("start_job",), ("secretsmanager:describesecret",),
+           "start function, left to Ingest's rewrite: grant_read adds DescribeSecret; it only calls GetSecretValue"),
+    Unused(("start_job",), ("s3:putobjectlegalhold", "s3:putobjectretention", "s3:putobjecttagging",
+                            "s3:putobjectversiontagging", "s3:abortmultipartupload"),
+           "start function, left to Ingest's rewrite: grant_put adds object-lock, tagging and Abort* actions; it "
+           "writes small JSON files in one PutObject"),
     Unused(("start_job",), ("s3:getbucket*", "s3:list*", "s3:getobject?*"),
-           "TODO issue 12 §4: grant_read's bucket-wide reads and listing, object ACL/tag/version reads; StartJob "
-           "only reads its inputs (GetObject, HeadObject = s3:GetObject)"),
+           "start function, left to Ingest's rewrite: grant_read's bucket-wide reads and listing, object ACL/tag/"
+           "version reads; it only reads its inputs (GetObject, HeadObject = s3:GetObject)"),
     Unused(("start_job",), ("sqs:getqueueattributes", "sqs:getqueueurl"),
-           "TODO issue 12 §4: the SQS on-failure destination grants grantSendMessages; Lambda only sends"),
+           "start function, left to Ingest's rewrite: the SQS on-failure destination grants grantSendMessages; "
+           "Lambda only sends"),
 )
 
 

@@ -114,6 +114,44 @@ def test_secrets_are_read_only_by_who_needs_them(
     assert granted == {_role_of(resources, fn) for fn in readers}
 
 
+@pytest.mark.parametrize(("function", "items"), [
+    ("PipelineJobWorkflowStoreToken", {("dynamodb:UpdateItem",): ["TASK#*"]}),
+    ("PipelineWebhookIngressWebhook", {("dynamodb:UpdateItem",): ["TASK#*"]}),  # internet-facing
+    ("PipelineJobWorkflowFinalize", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
+    ("PipelineJobWorkflowRecordFailure", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
+    ("PipelineJobWorkflowExecutionFailed", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
+    ("PipelineJobWorkflowCheckStatus", {}),
+    ("PipelineIngestDetectFaces", {}),
+])
+def test_table_access_is_item_actions_on_key_prefixes(resources: Resources, function: str,
+                                                      items: dict[tuple[str, ...], list[str]]) -> None:
+    table = _logical_id(resources, "PipelineStorageJobs", "AWS::DynamoDB::Table")
+    statements = [s for s in _statements_by_role(resources)[_role_of(resources, function)]
+                  if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    assert all(s["Resource"] == {"Fn::GetAtt": [table, "Arn"]} for s in statements), statements
+    assert {tuple(sorted(_as_list(s["Action"]))): s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            for s in statements} == items
+
+
+@pytest.mark.parametrize(("function", "actions"), [
+    ("PipelineJobWorkflowFinalize", ["s3:AbortMultipartUpload", "s3:PutObject"]),  # a multipart upload that failed
+    ("PipelineJobWorkflowRecordFailure", ["s3:PutObject"]),
+    ("PipelineJobWorkflowExecutionFailed", ["s3:PutObject"]),
+])
+def test_result_writers_may_only_put_objects(resources: Resources, function: str, actions: list[str]) -> None:
+    [statement] = [s for s in _statements_by_role(resources)[_role_of(resources, function)]
+                   if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
+    assert sorted(_as_list(statement["Action"])) == actions  # no tagging, legal hold or retention
+
+
+def test_secrets_grant_their_value_and_nothing_else(resources: Resources) -> None:
+    start_role = _role_of(resources, "PipelineIngestStartJob")  # (its grants are being rewritten with Ingest)
+    for role, statements in _statements_by_role(resources).items():
+        for statement in statements:
+            actions = [a for a in _as_list(statement["Action"]) if a.startswith("secretsmanager:")]
+            assert role == start_role or actions in ([], ["secretsmanager:GetSecretValue"]), (role, statement)
+
+
 def test_the_face_detector_may_only_get_the_inputs(resources: Resources) -> None:
     bucket = _logical_id(resources, "PipelineStorageMedia", "AWS::S3::Bucket")
     (statement,) = [s for s in _statements_by_role(resources)[_role_of(resources, "PipelineIngestDetectFaces")]
@@ -155,6 +193,17 @@ def test_the_job_may_start_only_its_poller_and_the_poller_only_itself(resources:
         "Ref": _logical_id(resources, POLLER, "AWS::StepFunctions::StateMachine")}
     assert _render(starts[_sfn_role_of(resources, POLLER)]).endswith(f":stateMachine:{poller_name}")
     assert starts[_role_of(resources, "PipelineIngestStartJob")] == {"Ref": _job(resources)}
+
+
+def test_state_machines_log_to_vended_log_groups_named_after_them(resources: Resources) -> None:
+    """Under /aws/vendedlogs/, CloudWatch Logs' account-wide resource policy (5,120 characters) gets no entry per
+    group; the names are fixed, so the groups go with the stack (a retained one would block a redeployment)."""
+    for prefix in (JOB, POLLER):
+        machine = resources[_logical_id(resources, prefix, "AWS::StepFunctions::StateMachine")]["Properties"]
+        [destination] = machine["LoggingConfiguration"]["Destinations"]
+        group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+        assert resources[group]["Properties"]["LogGroupName"] == f"/aws/vendedlogs/states/{machine['StateMachineName']}"
+        assert resources[group]["DeletionPolicy"] == "Delete"
 
 
 def test_webhook_stage_is_throttled(resources: Resources) -> None:

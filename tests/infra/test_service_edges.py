@@ -90,24 +90,21 @@ def test_start_messages_that_keep_failing_move_to_the_dead_letter_queue(resource
     assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, dead_letters))  # only the TLS-only deny
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: the alarm topic's policy (enforce_ssl) holds only the TLS deny, "
-                                       "which replaces SNS's default policy: no alarm may publish")
-def test_cloudwatch_alarms_may_publish_to_the_alarm_topic(resources: Resources) -> None:
-    topics = {a["Properties"]["AlarmActions"][0]["Ref"] for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()}
+def test_cloudwatch_alarms_may_publish_to_the_alarm_topic_only_this_stacks_alarms(resources: Resources) -> None:
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    topics = {a["Properties"]["AlarmActions"][0]["Ref"] for a in alarms.values()}
     assert len(topics) == 1
     topic = topics.pop()
     assert "KmsMasterKeyId" not in resources[topic]["Properties"]  # (an aws/sns key cannot be granted to CloudWatch)
-    allowed = [s for s in _topic_statements(resources, topic) if s["Effect"] == "Allow"]
-    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and "sns:Publish" in _as_list(s["Action"])
-               and _only_alarms_of_this_account(s.get("Condition", {})) for s in allowed), allowed
-
-
-def _only_alarms_of_this_account(condition: dict[str, Any]) -> bool:
-    """aws:SourceArn an alarm of this region and account, aws:SourceAccount this account (confused deputy)."""
-    sources = [_render(v) for op in ("ArnLike", "ArnEquals") for v in _as_list(
-        condition.get(op, {}).get("aws:SourceArn", []))]
-    return bool(sources) and all(":cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" in v for v in sources) and \
-        condition.get("StringEquals", {}).get("aws:SourceAccount") == ACCOUNT
+    statements = _topic_statements(resources, topic)
+    [allow] = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic}
+    # The confused deputy: this account, and exactly the alarms of this stack (each alarm's ARN).
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnEquals": {
+        "aws:SourceArn": [{"Fn::GetAtt": [alarm, "Arn"]} for alarm in alarms]}}
+    [deny] = [s for s in statements if s["Effect"] == "Deny"]  # and the TLS-only deny stays
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_each_state_machine_may_invoke_exactly_the_functions_its_definition_calls(resources: Resources) -> None:

@@ -134,6 +134,20 @@ def test_timeouts_are_honoured_in_warped_time(aws: LocalStack, name: str, defini
     assert (execution["status"], execution.get("error")) == (status, error)
 
 
+def test_a_lambda_tasks_timeout_runs_in_real_time_like_the_function(aws: LocalStack) -> None:
+    """A Lambda function runs in real time here; its task's TimeoutSeconds does too (scaled, 1 s would be 20 ms)."""
+    probe = f"arn:aws:lambda:us-east-1:123456789012:function:{aws.function_name('Probe')}"
+    sleep = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1,
+             "Parameters": {"FunctionName": probe, "Payload": {"action": "sleep", "seconds": 0.3}}}
+    warm = {**sleep, "TimeoutSeconds": 10, "Next": "Sleep"}  # a cold start may take longer than the second
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(name="real-time-task", definition=json.dumps(
+        {"StartAt": "Warm", "States": {"Warm": warm, "Sleep": {**sleep, "End": True}}}),
+                                       roleArn="arn:aws:iam::123456789012:role/unused")["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="run", input="{}")["executionArn"]
+    assert finished(aws, arn)["status"] == "SUCCEEDED"
+
+
 def test_a_task_token_is_single_use_as_on_aws(aws: LocalStack) -> None:
     # Still running after the callback (a Wait follows), so only the token's own state can refuse the repeat.
     task = {key: value for key, value in _task(aws).items() if key != "End"} | {"Next": "W"}

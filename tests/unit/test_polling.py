@@ -43,12 +43,14 @@ def test_the_default_wait_is_the_deployments_polling_interval(monkeypatch: pytes
 
 
 def test_a_poller_hands_over_when_its_next_wait_would_end_past_the_limit() -> None:
-    assert HAND_OVER_AFTER_SECONDS == 180
-    assert _poll(False, "running", 3, 5, _ago(170)).hand_over is False
-    assert _poll(False, "running", 3, 5, _ago(176)).hand_over is True
-    assert _poll(False, "running", 1, 240, _ago(1)).hand_over is True  # one long wait is already too long
+    budget = HAND_OVER_AFTER_SECONDS
+    assert _poll(False, "running", 3, 5, _ago(budget - 10)).hand_over is False
+    assert _poll(False, "running", 3, 5, _ago(budget - 4)).hand_over is True
+    # The longest wait still fits a fresh poller's first check; after it, the next one may not.
+    assert _poll(False, "running", 1, MAX_WAIT_SECONDS, _ago(budget - MAX_WAIT_SECONDS)).hand_over is False
+    assert _poll(False, "running", 1, MAX_WAIT_SECONDS, _ago(budget - MAX_WAIT_SECONDS + 1)).hand_over is True
     assert _poll(False, "running", 1, 5, None).hand_over is False  # no start time: nothing to measure
-    assert should_hand_over(175, 5, 180) is False and should_hand_over(175.1, 5, 180) is True  # the edge
+    assert should_hand_over(budget - 5, 5, budget) is False and should_hand_over(budget - 4.9, 5, budget) is True
 
 
 def test_the_budget_can_be_shortened_for_tests(monkeypatch: pytest.MonkeyPatch) -> None:

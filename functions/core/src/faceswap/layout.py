@@ -46,6 +46,23 @@ def job_name(job_id: str) -> str:
     return job_id.split(RUN_SUFFIX)[0]
 
 
+# --- poller executions -----------------------------------------------------------------------------------------------
+# A job's pollers are named <job id>_<polls so far>: <job>_0 first, each hand-over after it its count. Job ids hold
+# only [A-Za-z0-9_-] and the count only digits, so a name splits at its last "_" into one job and one count: no
+# two pollers share a name, and names keep to the characters Step Functions' logging asks for.
+POLLER_NAME_FORMAT: Final = "{}_{}"  # States.Format in the state machines, str.format here
+
+
+def poller_name(job_id: str, count: int) -> str:
+    return POLLER_NAME_FORMAT.format(job_id, count)
+
+
+def poller_job_id(name: str) -> str | None:
+    """The job a poller execution's name belongs to (None for a name no poller has)."""
+    job_id, separator, count = name.rpartition("_")
+    return job_id if separator and job_id and count.isdigit() else None
+
+
 # --- the jobs table ------------------------------------------------------------------------------------------------
 PARTITION_KEY: Final = "pk"
 TTL_ATTRIBUTE: Final = "expires_at"

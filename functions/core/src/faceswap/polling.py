@@ -7,15 +7,15 @@ import math
 import os
 from datetime import UTC, datetime
 
+from faceswap.budgets import HAND_OVER_AFTER_SECONDS, MAX_WAIT_SECONDS
 from faceswap.config import DEFAULT_POLLING_INTERVAL_SECONDS
 from faceswap.layout import Env
 from faceswap.states import PollState, StateError
 
-# The poller is an Express workflow, which runs at most 5 minutes: one Wait must leave room for a check after it.
-MAX_WAIT_SECONDS = 240
-# Hand over when the next wait would end later than this after the poller started: the next round (a Wait of at
-# most 4 minutes, a check with brief retries) still ends well inside the 5 minutes an Express execution may run.
-HAND_OVER_AFTER_SECONDS = 180.0
+# The poller is an Express workflow, which runs at most 5 minutes (faceswap.budgets): one Wait lasts at most
+# MAX_WAIT_SECONDS, and a poller whose next Wait would end past HAND_OVER_AFTER_SECONDS hands over instead.
+__all__ = ["HAND_OVER_AFTER_SECONDS", "MAX_WAIT_SECONDS", "hand_over_budget", "next_poll", "seconds_since",
+           "should_hand_over", "wait_seconds"]
 
 
 def wait_seconds(interval: float | None) -> int:
