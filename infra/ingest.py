@@ -10,7 +10,6 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_sqs as sqs
@@ -23,7 +22,8 @@ from faceswap.layout import Env
 from infra.bundling import DETECTOR_ASSET
 from infra.config import PipelineConfig
 from infra.functions import FunctionFactory, FunctionSpec
-from infra.storage import dead_letter_queue, leading_keys
+from infra.grants import grant_items, grant_object_writes, grant_secret_value
+from infra.storage import dead_letter_queue
 
 FACE_DETECTOR_TIMEOUT = Duration.seconds(60)  # a 30 s 1080p video takes ~2 s here; 4K a few times that
 # Checks, the face pre-check and two streamed uploads of <= 100 MB + 10 MB; url mode needs seconds.
@@ -34,7 +34,6 @@ START_LEASE_SECONDS = int(START_TIMEOUT.to_seconds()) + 60
 # AWS asks for a visibility timeout of at least six times the function's, so that throttled batches can be retried.
 START_QUEUE_VISIBILITY = Duration.seconds(6 * START_TIMEOUT.to_seconds())
 MAX_RECEIVES = 3  # deliveries of a message that fails (a crash, an error) before it goes to the dead letters
-ADMISSION_ITEMS = (layout.ADMISSION_KEY, f"{layout.ADMISSION_KEY}#QUEUE")
 
 
 class Ingest(Construct):
@@ -70,9 +69,16 @@ class Ingest(Construct):
                 # One quick retry of a vendor call: after that the queue is the retry, and it honours Retry-After.
                 Env.YOUCAM_MAX_RETRIES: "1", Env.YOUCAM_MAX_RETRY_AFTER_SECONDS: "2",
                 **admission_environment(c)}))
-        fn.add_event_source(sources.SqsEventSource(
-            self.queue, batch_size=1, report_batch_item_failures=True,
-            max_concurrency=max(2, min(1000, c.max_tasks_in_flight))))
+        # Lambda polls with the function's role: what its poller calls, and ChangeMessageVisibility, with which a
+        # failed message comes back after a short backoff (CDK's SqsEventSource would add GetQueueUrl, never called).
+        fn.add_to_role_policy(iam.PolicyStatement(actions=[
+            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+            resources=[self.queue.queue_arn]))
+        # One upload a batch: a batch's slowest start (two streamed uploads) must not hold the others back, and a
+        # crash returns one message. At most as many starts at once as vendor tasks may run (Lambda allows 2..1000).
+        fn.add_event_source_mapping("StartQueue", event_source_arn=self.queue.queue_arn, batch_size=1,
+                                    report_batch_item_failures=True,
+                                    max_concurrency=max(2, min(1000, c.max_tasks_in_flight)))
         return fn
 
     def _grant_start(self, jobs: ddb.ITable, api_key: sm.ISecret, job: sfn.IStateMachine) -> None:
@@ -81,14 +87,11 @@ class Ingest(Construct):
         c, fn = self._config, self.start_job
         fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[
             self._bucket.arn_for_objects(f"{p}*") for p in (c.videos_prefix, c.faces_prefix, c.jobs_prefix)]))
-        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[
-            self._bucket.arn_for_objects(f"{c.results_prefix}*")]))
-        fn.add_to_role_policy(leading_keys(
-            jobs, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                   "dynamodb:BatchGetItem"],
-            [f"{layout.JOB_KEY_PREFIX}*", f"{layout.TASK_KEY_PREFIX}*", *ADMISSION_ITEMS]))
-        fn.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
-                                                  resources=[api_key.secret_arn]))
+        grant_object_writes(fn, self._bucket, c.results_prefix, multipart=False)  # status.json, error.json
+        # The job's record (claim, queue, submit), its task's (the job id), admission's two items, the rejections'.
+        grant_items(fn, jobs, ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem"],
+                    [layout.JOB_KEY_PREFIX, layout.TASK_KEY_PREFIX, layout.ADMISSION_KEY, layout.REJECTED_KEY_PREFIX])
+        grant_secret_value(fn, api_key)
         fn.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn]))
         job.grant_start_execution(fn)
 

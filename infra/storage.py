@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_sqs as sqs
@@ -67,13 +66,6 @@ class Storage(Construct):
             stream=ddb.StreamViewType.NEW_AND_OLD_IMAGES,
             removal_policy=RemovalPolicy.DESTROY,
         )
-
-
-def leading_keys(table: ddb.ITable, actions: list[str], key_patterns: list[str]) -> iam.PolicyStatement:
-    """Item actions on the jobs table, only on items whose partition key matches one of `key_patterns`
-    (`JOB#*`, `TASK#*`, `ADMISSION`, ...): the item-level least privilege DynamoDB offers."""
-    return iam.PolicyStatement(actions=actions, resources=[table.table_arn], conditions={
-        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": key_patterns}})
 
 
 def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
