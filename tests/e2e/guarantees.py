@@ -89,7 +89,7 @@ def start_events_for(pipeline: LocalPipeline, key: str) -> list[dict[str, Any]]:
     """Each delivery of an S3 event naming `key` to the start function (through its queue or invoked directly): the
     S3 event, the message id and how often it was delivered, what the function did with it, and its error."""
     encoded = quote_plus(key, safe="")
-    handled = _handled_messages(pipeline)
+    handled = handled_messages(pipeline)
     name = pipeline.stack.function_name(START)
     return [{"event": body, "message_id": record["messageId"], "request_id": i.request_id, "error": i.error,
              "receive_count": int(record["attributes"]["ApproximateReceiveCount"]),
@@ -138,7 +138,7 @@ def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads:
         answer = client.invoke(FunctionName=name, Payload=json.dumps(sqs_event(event, message_id)).encode())
         payload = json.loads(answer["Payload"].read())
         assert "FunctionError" not in answer and not payload["batchItemFailures"], payload
-        return "/".join(_handled_messages(pipeline).get(message_id, ["none"]))
+        return "/".join(handled_messages(pipeline).get(message_id, ["none"]))
 
     with ThreadPoolExecutor(threads) as pool:
         return [answer for answer in pool.map(deliver, enumerate(events)) if answer is not None]
@@ -173,7 +173,7 @@ def visibility_timeout(pipeline: LocalPipeline, seconds: int) -> Iterator[None]:
         sqs.set_queue_attributes(QueueUrl=url, Attributes=before)
 
 
-def _handled_messages(pipeline: LocalPipeline) -> dict[str, list[str]]:
+def handled_messages(pipeline: LocalPipeline) -> dict[str, list[str]]:
     """message id -> what the start function did with it, from its "start message handled" log lines."""
     handled: dict[str, list[str]] = {}
     for line in pipeline.stack.runtime.log_lines(pipeline.stack.function_name(START)):
