@@ -246,6 +246,10 @@ class RecordedQueueReads:
         self._region = config.source_arn.split(":")[3]
         self._recorded: set[str] = set()
 
+    def get_queue_url(self, **params: Any) -> Any:
+        """The poller's own look-up of the queue's URL (not a call Lambda makes with the role: not recorded)."""
+        return self._client.get_queue_url(**params)
+
     def get_queue_attributes(self, **params: Any) -> Any:
         return self._call("GetQueueAttributes", self._client.get_queue_attributes, params)
 
