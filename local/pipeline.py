@@ -7,7 +7,8 @@ Used by `make demo`, the end-to-end tests and `faceswap --local`.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,17 @@ class LocalPipeline:
         item = self.client("dynamodb").get_item(TableName=self.stack.outputs["JobsTableName"], Key=key,
                                                 ConsistentRead=True).get("Item")
         return item
+
+
+@contextmanager
+def function_environment(pipeline: LocalPipeline, function_prefix: str, **changes: str) -> Iterator[None]:
+    """Deploy-time settings changed for one function (like `cdk deploy` with other context): its configuration is
+    updated, so new invocations run in fresh workers with the new environment. Restored afterwards."""
+    client = pipeline.client("lambda")
+    name = pipeline.stack.function_name(function_prefix)
+    before = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    client.update_function_configuration(FunctionName=name, Environment={"Variables": {**before, **changes}})
+    try:
+        yield
+    finally:
+        client.update_function_configuration(FunctionName=name, Environment={"Variables": before})

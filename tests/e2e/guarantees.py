@@ -199,20 +199,6 @@ def _event_key(event: Any) -> str | None:
 
 # --- one function's environment -------------------------------------------------------------------------------------
 @contextmanager
-def function_environment(pipeline: LocalPipeline, function_prefix: str, **changes: str) -> Iterator[None]:
-    """Deploy-time settings changed for one function (like `cdk deploy` with other context): its configuration is
-    updated, so new invocations run in fresh workers with the new environment. Restored afterwards."""
-    client = pipeline.client("lambda")
-    name = pipeline.stack.function_name(function_prefix)
-    before = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    client.update_function_configuration(FunctionName=name, Environment={"Variables": {**before, **changes}})
-    try:
-        yield
-    finally:
-        client.update_function_configuration(FunctionName=name, Environment={"Variables": before})
-
-
-@contextmanager
 def function_timeout(pipeline: LocalPipeline, function_prefix: str, seconds: int) -> Iterator[None]:
     """One function's timeout changed (new invocations run in fresh workers, killed at it). Restored afterwards."""
     client = pipeline.client("lambda")

@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 
 from local.eventually import eventually
-from local.pipeline import LocalPipeline
+from local.pipeline import LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     START,
     dead_letters,
-    function_environment,
     put_manifest,
     spend,
     storm_size,

@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 
 from local.eventually import eventually
-from local.pipeline import JobView, LocalPipeline
+from local.pipeline import JobView, LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     START,
     START_QUEUE,
     dead_letters,
-    function_environment,
     function_timeout,
     queue_url,
     spend,

@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from local.media import make_sparse_file
-from local.pipeline import JobView, LocalPipeline
+from local.pipeline import JobView, LocalPipeline, function_environment
 from tests.e2e.guarantees import (
-    function_environment,
     invoke_start,
     put_manifest,
     real_s3_event,

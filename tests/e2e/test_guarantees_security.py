@@ -16,10 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.pipeline import LocalPipeline
+from local.pipeline import LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     WEBHOOK,
-    function_environment,
     outcome,
     post_webhook,
     random_secret,

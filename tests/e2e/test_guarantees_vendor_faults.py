@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from local.pipeline import LocalPipeline
+from local.pipeline import LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     START,
-    function_environment,
     spend,
     storm_size,
     upload_inputs,
