@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, make_dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,14 @@ from infra.config import ConfigError, PipelineConfig, _coerce
 def test_the_committed_table_is_the_generated_one() -> None:
     assert markers.read(config_table.PAGE, config_table.BLOCK) == config_table.table(), (
         "docs/configuration.md's table is not infra/config.py's: run `make diagram`")
+
+
+@pytest.mark.parametrize("page", config_table.PARTIAL_TABLES, ids=lambda p: p.name)
+def test_the_partial_tables_are_generated_from_the_same_fields(page: Path) -> None:
+    keys = config_table.PARTIAL_TABLES[page]
+    assert markers.read(page, config_table.PARTIAL_BLOCK) == config_table.table(only=keys), (
+        f"{page.name}'s table of keys is not infra/config.py's: run `make diagram`")
+    assert {f.name for f in fields(PipelineConfig)} >= set(keys), "a partial table names a key that does not exist"
 
 
 def test_every_field_is_documented() -> None:
@@ -39,10 +48,10 @@ def test_the_documented_values_are_the_accepted_ones(name: str) -> None:
     if bounds := re.fullmatch(r"(\d+) to (\d+)", accepted):
         low, high = int(bounds[1]), int(bounds[2])
         for value in (low, high):
-            PipelineConfig(**{**others, name: value}).validate()  # type: ignore[arg-type]
+            PipelineConfig(**{**others, name: value}).validate()
         for value in (low - 1, high + 1):
             with pytest.raises(ConfigError, match=name):
-                PipelineConfig(**{**others, name: value}).validate()  # type: ignore[arg-type]
+                PipelineConfig(**{**others, name: value}).validate()
     elif re.fullmatch(r"`[^`]+`(, `[^`]+`)+", accepted):
         for value in re.findall(r"`([^`]+)`", accepted):
             PipelineConfig(**{name: _coerce(name, value, type(f.default))}).validate()
