@@ -48,10 +48,10 @@ def test_the_documented_values_are_the_accepted_ones(name: str) -> None:
     if bounds := re.fullmatch(r"(\d+) to (\d+)", accepted):
         low, high = int(bounds[1]), int(bounds[2])
         for value in (low, high):
-            PipelineConfig(**{**others, name: value}).validate()
+            PipelineConfig(**{**others, name: value}).validate()  # type: ignore[arg-type]
         for value in (low - 1, high + 1):
             with pytest.raises(ConfigError, match=name):
-                PipelineConfig(**{**others, name: value}).validate()
+                PipelineConfig(**{**others, name: value}).validate()  # type: ignore[arg-type]
     elif re.fullmatch(r"`[^`]+`(, `[^`]+`)+", accepted):
         for value in re.findall(r"`([^`]+)`", accepted):
             PipelineConfig(**{name: _coerce(name, value, type(f.default))}).validate()

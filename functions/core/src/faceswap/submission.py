@@ -106,6 +106,11 @@ class Submission:
             task = client.create_task(**files, dst_duration=dst_duration(facts.duration_seconds))
         except RateLimited as exc:  # 429: "not processed", the one answer that proves nothing was created
             return self.wait(job, token, facts, self.admission.vendor_busy(request, exc.retry_after_seconds))
+        except ServerError as exc:
+            if client.server_error_means_not_created:  # the deployer's choice: then a 5xx is back-pressure too
+                return self.wait(job, token, facts, self.admission.vendor_busy(request, None))
+            self.admission.release(job.job_id)
+            return self.report.failed(job.job_id, uncertain_create(exc))
         except YouCamError as exc:
             self.admission.release(job.job_id)
             report = uncertain_create(exc) if exc.retryable else ErrorReport.from_exception(exc)
