@@ -20,15 +20,16 @@ from bench.machine import describe_machine
 from bench.report import SectionResult, all_met, print_report, to_json, write_json
 
 # Run order: the two sections on the deployed pipeline first, then the ones that start servers of their own.
-SECTIONS = ("ttr", "cost", "streaming", "webhook", "coldstart")
-NEEDS_PIPELINE = frozenset({"ttr", "cost"})
+SECTIONS = ("ttr", "cost", "burst", "inputs", "streaming", "webhook", "coldstart", "admission")
+NEEDS_PIPELINE = frozenset({"ttr", "cost", "burst", "inputs"})
 
 
 def _module(name: str) -> ModuleType:
     import importlib
 
     modules = {"ttr": "bench.time_to_result", "streaming": "bench.streaming", "coldstart": "bench.cold_start",
-               "webhook": "bench.webhook_handler", "cost": "bench.cost"}
+               "webhook": "bench.webhook_handler", "cost": "bench.cost", "burst": "bench.burst",
+               "inputs": "bench.input_modes", "admission": "bench.admission_sim"}
     return importlib.import_module(modules[name])
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bench.admission_world import Scenario, World
+from bench.context import BenchContext
 from bench.report import SectionResult, Target
 from bench.stats import percentile
 from faceswap.admission import AdmissionSettings
@@ -161,9 +162,14 @@ def _verdict(met: bool, judged: bool = True) -> str:
     return ("met" if met else "NOT MET") if judged else "(not judged)"
 
 
+def run(ctx: BenchContext) -> SectionResult:
+    """`python -m bench`'s section 8 (the sections' common entry point)."""
+    return section(ctx.smoke)
+
+
 def section(smoke: bool = False) -> SectionResult:
     """The same figures as a `python -m bench` section (smoke: 200 jobs only)."""
-    result = SectionResult("admission", "Admission simulation (simulated clock, no AWS)")
+    result = SectionResult("admission", "8 Admission at scale (the same code on a simulated clock, no AWS)")
     for name in ("burst-200",) if smoke else ("burst-200", "burst-10k", "burst-100k"):
         f = simulate(name, SCENARIOS[name])
         result.add(f"{name}: utilisation of the cap", f"{f.utilisation:.3f}",

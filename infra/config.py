@@ -12,6 +12,7 @@ from constructs import Node
 
 from faceswap import layout
 from faceswap.budgets import AFTER_WAIT_SECONDS, JOB_HEARTBEAT_SECONDS, MAX_WAIT_SECONDS
+from faceswap.vendor_inputs import INPUT_MODES
 
 CONTEXT_PREFIX = "faceswap:"
 ARCHITECTURES = ("arm64", "x86_64")  # Lambda's names
@@ -90,6 +91,24 @@ class PipelineConfig:
     architecture: str = setting(
         "arm64", "CPU of every function (runtime `python3.13`): `arm64` (Graviton) is billed ~20 % less per "
         "GB-second; the bundled wheels are built for it.", "`arm64`, `x86_64`")
+    max_tasks_in_flight: int = setting(
+        10, "Vendor tasks running at once at most (the vendor publishes no per-account limit): more jobs wait in the "
+        "start queue, in order, and start as slots free.", "1 to 1000")
+    max_creates_per_second: float = setting(
+        2.0, "Create-task calls per second at most (a token bucket): a burst waits instead of meeting the vendor's "
+        "429s.", "0.01 to 100")
+    max_queue_wait_minutes: int = setting(
+        360, "How long a job may wait in the start queue (for a slot, the rate, the vendor) before it ends with "
+        "`queue_wait_exceeded`.", "1 to 20160")
+    credit_wait_minutes: int = setting(
+        60, "A job the balance cannot pay for waits this long (re-reading the balance) before `credit_insufficient`; "
+        "0: it ends at once. Either way no unit is spent.", "0 to 20160")
+    input_mode: str = setting(
+        "upload", "How the vendor gets the inputs: `upload` streams them through its File API; `url` hands it "
+        "presigned GET URLs that it fetches itself (no media through the function).", "`upload`, `url`")
+    input_url_ttl_minutes: int = setting(
+        60, "`url` mode: how long the presigned URLs stay valid (they also end with the function's role "
+        "credentials).", "5 to 720")
     event_bus_name: str = setting(
         "default", "EventBridge bus the job state changes are published to (docs/events.md): a bus name or ARN; "
         "`default` is the account's default bus.", "`default`, a bus name, or a bus ARN")
@@ -122,6 +141,7 @@ class PipelineConfig:
         _check_range("webhook_rate_limit_rps", self.webhook_rate_limit_rps, 1, 10_000)
         _check_range("webhook_burst_limit", self.webhook_burst_limit, 1, 5_000)
         _check_range("face_precheck_samples", self.face_precheck_samples, 1, 32)
+        self._validate_admission()
         prefixes = [self.videos_prefix, self.faces_prefix, self.jobs_prefix, self.results_prefix]
         for prefix in prefixes:
             if not re.fullmatch(r"[A-Za-z0-9_\-]+/", prefix):
@@ -132,6 +152,16 @@ class PipelineConfig:
             raise ConfigError(f"alarm_email is not an e-mail address: {self.alarm_email!r}")
         if not (re.fullmatch(EVENT_BUS_NAME, self.event_bus_name) or re.fullmatch(EVENT_BUS_ARN, self.event_bus_name)):
             raise ConfigError(f"event_bus_name must be an EventBridge bus name or ARN, got {self.event_bus_name!r}")
+
+    def _validate_admission(self) -> None:
+        _check_range("max_tasks_in_flight", self.max_tasks_in_flight, 1, 1000)
+        if not 0.01 <= self.max_creates_per_second <= 100:
+            raise ConfigError(f"max_creates_per_second must be between 0.01 and 100, got {self.max_creates_per_second}")
+        _check_range("max_queue_wait_minutes", self.max_queue_wait_minutes, 1, 14 * 24 * 60)
+        _check_range("credit_wait_minutes", self.credit_wait_minutes, 0, 14 * 24 * 60)  # max_queue_wait still applies
+        if self.input_mode not in INPUT_MODES:
+            raise ConfigError(f"input_mode must be {' or '.join(INPUT_MODES)}, got {self.input_mode!r}")
+        _check_range("input_url_ttl_minutes", self.input_url_ttl_minutes, 5, 12 * 60)
 
     def _check_timeouts_nest(self) -> None:
         """The job's wait outlasts its heartbeat timeout (Step Functions requires it), and the run timeout holds the
@@ -160,7 +190,7 @@ _RETENTION = {
 }
 
 
-def _check_range(name: str, value: int, low: int, high: int) -> None:
+def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
 

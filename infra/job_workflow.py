@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from faceswap.budgets import CHECK, EXPRESS_LIMIT_SECONDS, FINALIZE, RECORD_FAILURE, STORE_TOKEN, TaskTiming
-from faceswap.layout import JOB_KEY_PREFIX, TASK_KEY_PREFIX, Env
+from faceswap.layout import ADMISSION_KEY, JOB_KEY_PREFIX, TASK_KEY_PREFIX, Env
 from infra.config import PipelineConfig, log_retention
 from infra.functions import FunctionFactory, FunctionSpec, grant_task_success
 from infra.grants import grant_items, grant_object_writes, grant_secret_value
@@ -66,8 +66,8 @@ class JobWorkflow(Construct):
         for fn in (check, finalize):
             grant_secret_value(fn, api_key)
         grant_items(store_token, jobs, ["UpdateItem"], [TASK_KEY_PREFIX])  # park the token on the task's item
-        for fn in (finalize, record):  # read the job's record, mark it final
-            grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        for fn in (finalize, record):  # read the job's record, mark it final, give its admission slot back
+            grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX, ADMISSION_KEY])
         # Finalize streams output.mp4 in parts (and aborts the upload when the stream fails); both write JSON files.
         grant_object_writes(finalize, bucket, self._config.results_prefix, multipart=True)
         grant_object_writes(record, bucket, self._config.results_prefix, multipart=False)
@@ -109,7 +109,7 @@ class JobWorkflow(Construct):
         fn = factory.create(self, "ExecutionFailed", FunctionSpec(
             "execution_failed", "Writes error.json for executions that failed, timed out or were aborted",
             Duration.seconds(30)))
-        grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX])
+        grant_items(fn, jobs, ["GetItem", "UpdateItem"], [JOB_KEY_PREFIX, ADMISSION_KEY])
         grant_object_writes(fn, bucket, self._config.results_prefix, multipart=False)
         events.Rule(
             self, "ExecutionFailedRule",

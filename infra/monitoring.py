@@ -1,8 +1,8 @@
 """Alarms on what would otherwise fail quietly: failed executions, webhook errors, Lambda errors, dead letters, late
-job events.
+job events, and jobs waiting in front of the vendor longer than they should.
 
-Handed what it watches, nothing more: the two state machines, the webhook API, the functions, the job events'
-publisher, the dead-letter queues and whether the face pre-check is deployed."""
+Handed what it watches, nothing more: the two state machines, the webhook API, the functions, the start queue, the
+job events' publisher, the dead-letter queues and whether the face pre-check is deployed."""
 
 from __future__ import annotations
 
@@ -33,11 +33,14 @@ class Watched:
     poller: sfn.IStateMachine
     api: apigw.RestApi
     functions: Sequence[lambda_.IFunction]  # alarmed on errors, named by construct id
+    start_queue: sqs.IQueue
     start_dead_letters: sqs.IQueue
     execution_failed_dead_letters: sqs.IQueue
     event_publisher: lambda_.IFunction  # reads the Jobs table's stream
     job_events_dead_letters: sqs.IQueue
     face_precheck: bool  # the start function's FacePrecheck_unavailable metric exists
+    max_queue_wait_seconds: int  # a job waiting half of this is worth a look
+    backlog_alarm: int  # messages waiting in the start queue (visible + delayed) worth a look
 
 
 class Monitoring(Construct):
@@ -55,10 +58,9 @@ class Monitoring(Construct):
         if watched.face_precheck:
             # The start function fails open when the detector cannot answer: without this, a broken detector (no
             # permission, wrong name) would silently turn the pre-check off.
-            self._alarm("FacePrecheckUnavailable",
-                        cw.Metric(namespace=METRICS_NAMESPACE, metric_name="FacePrecheck_unavailable",
-                                  dimensions_map={"service": "start_job"}, statistic="Sum", period=PERIOD),
+            self._alarm("FacePrecheckUnavailable", _start_metric("FacePrecheck_unavailable", "Sum", PERIOD),
                         "The face pre-check could not answer: jobs went to the vendor unchecked (start_job logs)")
+        self._waiting(watched)
         self._alarm("StartJobDeadLetters",
                     watched.start_dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
                     "An upload event could not be processed after retries (see the dead-letter queue)")
@@ -100,6 +102,21 @@ class Monitoring(Construct):
         self._alarm("PollerExecutionsTimedOut", poller.metric_timed_out(period=PERIOD),
                     "A poller execution hit the 5-minute Express limit without handing over")
 
+    def _waiting(self, w: Watched) -> None:
+        """Waiting is normal in a burst; these say when it is not: a job waiting half its limit, the vendor pushing
+        back (the breaker opened), a backlog far beyond what the vendor's cap drains."""
+        self._alarm("QueuedJobsWaitLong", _start_metric("QueuedJobAgeSeconds", "Maximum", Duration.minutes(15)),
+                    "A job has waited in the start queue half of faceswap:max_queue_wait_minutes (status.json)",
+                    w.max_queue_wait_seconds / 2)
+        self._alarm("VendorBreakerOpen", _start_metric("BreakerOpen", "Sum", PERIOD),
+                    "The vendor kept answering 429/timeouts: every start waits for the breaker (start_job logs)")
+        backlog = cw.MathExpression(expression="visible + delayed", label="Jobs waiting in the start queue",
+                                    period=PERIOD, using_metrics={
+                                        "visible": w.start_queue.metric_approximate_number_of_messages_visible(),
+                                        "delayed": w.start_queue.metric("ApproximateNumberOfMessagesDelayed")})
+        self._alarm("StartQueueBacklog", backlog, "More jobs wait than the vendor's cap drains in hours",
+                    w.backlog_alarm)
+
     def _webhook_api(self, api: apigw.RestApi) -> None:
         self._alarm("Webhook4xxRate", _rate(api.metric_client_error(), api.metric_count(), "4xx"),
                     "More than 10% of webhook calls were rejected (bad signatures or a wrong secret?)", 10)
@@ -111,6 +128,12 @@ class Monitoring(Construct):
                          treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=description)
         alarm.add_alarm_action(self._action)
         self.alarms.append(alarm)
+
+
+def _start_metric(name: str, statistic: str, period: Duration) -> cw.Metric:
+    """One of the start function's own metrics (Powertools EMF: the dimension "service" is its handler)."""
+    return cw.Metric(namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": "start_job"},
+                     statistic=statistic, period=period)
 
 
 def _rate(errors: cw.Metric, total: cw.Metric, label: str) -> cw.MathExpression:

@@ -47,9 +47,10 @@ class FaceSwapPipeline(Construct):
         self.start_job, self.face_detector = i.start_job, i.face_detector
         self.monitoring = Monitoring(self, "Monitoring", Watched(
             job=w.state_machine, poller=w.poller, api=h.api, functions=self.functions(),
-            start_dead_letters=i.dead_letters, execution_failed_dead_letters=w.dead_letters,
+            start_queue=i.queue, start_dead_letters=i.dead_letters, execution_failed_dead_letters=w.dead_letters,
             event_publisher=e.publisher, job_events_dead_letters=e.dead_letters,
-            face_precheck=i.face_detector is not None), alarm_email=c.alarm_email)
+            face_precheck=i.face_detector is not None, max_queue_wait_seconds=c.max_queue_wait_minutes * 60,
+            backlog_alarm=100 * c.max_tasks_in_flight), alarm_email=c.alarm_email)
 
     def functions(self) -> list[lambda_.IFunction]:
         """Every function of the pipeline."""

@@ -7,7 +7,8 @@ Used by `make demo`, the end-to-end tests and `faceswap --local`.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,9 @@ class LocalPipeline:
             self.stack = self._exit.enter_context(LocalStack(
                 self._cdk_out, STACK_NAME, time_scale=self._time_scale,
                 parameters={"VendorBaseUrl": self.emulator.base_url},
-                # Like AWS: S3 invokes the start function asynchronously, retries twice, then the DLQ.
-                async_invocations=True, retry_async_errors=True,
+                # The start queue runs in real time: the delays its waiting jobs ask for come from real
+                # measurements (slot hold times, Retry-After), like the functions' run times they relate to.
+                queue_time_scale=1.0, async_invocations=True, retry_async_errors=True,
                 moto_port=self._ports.moto, api_port=self._ports.api))
             self._configure_secrets()
             self.emulator.add_webhook_url(self.webhook_url)
@@ -196,8 +198,29 @@ class LocalPipeline:
         self.client("s3").download_file(self.bucket, key, str(path))
         return path
 
+    def reset_admission(self) -> None:
+        """Forget admission's state (slots, rate, breaker, cached credit, queue numbers): a test starts with every
+        slot free, whatever earlier tests left running."""
+        table = self.stack.outputs["JobsTableName"]
+        for key in (layout.ADMISSION_KEY, f"{layout.ADMISSION_KEY}#QUEUE"):
+            self.client("dynamodb").delete_item(TableName=table, Key={layout.PARTITION_KEY: {"S": key}})
+
     def job_record(self, job_id: str) -> dict[str, Any] | None:
         key = {layout.PARTITION_KEY: {"S": layout.job_key(job_id)}}
         item = self.client("dynamodb").get_item(TableName=self.stack.outputs["JobsTableName"], Key=key,
                                                 ConsistentRead=True).get("Item")
         return item
+
+
+@contextmanager
+def function_environment(pipeline: LocalPipeline, function_prefix: str, **changes: str) -> Iterator[None]:
+    """Deploy-time settings changed for one function (like `cdk deploy` with other context): its configuration is
+    updated, so new invocations run in fresh workers with the new environment. Restored afterwards."""
+    client = pipeline.client("lambda")
+    name = pipeline.stack.function_name(function_prefix)
+    before = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    client.update_function_configuration(FunctionName=name, Environment={"Variables": {**before, **changes}})
+    try:
+        yield
+    finally:
+        client.update_function_configuration(FunctionName=name, Environment={"Variables": before})

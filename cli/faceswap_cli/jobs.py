@@ -58,7 +58,7 @@ class JobStatus:
     """Everything a user can see about one job."""
 
     job_id: str
-    state: str  # STARTING | SUBMITTED | RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    state: str  # STARTING | QUEUED | SUBMITTED | RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
     execution_status: str  # NONE until the start function has created the vendor task
     record: dict[str, Any] | None
     status_doc: dict[str, Any] | None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from faceswap.layout import JOB_KEY_PREFIX, PARTITION_KEY, STATUS_NAME
+from faceswap.layout import JOB_KEY_PREFIX, PARTITION_KEY, QUEUED, STATUS_NAME
 from faceswap_cli.jobs import plain_item, read_json
 from faceswap_cli.stack import Clients, StackInfo
 
@@ -22,6 +22,7 @@ class JobSummary:
     video_seconds: float | None
     units: int | None
     error_code: str | None = None
+    waiting_for: str | None = None  # a QUEUED job: why it waits (no_free_slot, no_rate_token, breaker_open...)
 
 
 def list_jobs(clients: Clients, stack: StackInfo, limit: int = 20) -> list[JobSummary]:
@@ -56,7 +57,13 @@ def _summary(record: dict[str, Any]) -> JobSummary:
         elapsed_seconds=_elapsed(record.get("created_at"), record.get("finished_at")),
         video_seconds=float(seconds) if seconds not in (None, "") else None,
         units=int(record["units"]) if record.get("units") is not None else None,
-        error_code=str(error.get("code")) if isinstance(error, dict) else None)
+        error_code=str(error.get("code")) if isinstance(error, dict) else None,
+        waiting_for=_waiting_for(record))
+
+
+def _waiting_for(record: dict[str, Any]) -> str | None:
+    reason = record.get("queue_reason")
+    return str(reason) if record.get("state") == QUEUED and reason else None
 
 
 def _result_folders(clients: Clients, stack: StackInfo) -> Iterator[str]:

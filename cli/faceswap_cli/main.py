@@ -148,7 +148,8 @@ def _status_rows(status: JobStatus, stack: StackInfo) -> list[tuple[str, str]]:
     r = {**(status.status_doc or {}), **(status.record or {})}
     rows = [("job", status.job_id), ("state", status.state), ("execution", status.execution_status)]
     for label, key in (("task", "task_id"), ("units", "units"), ("video (s)", "duration_seconds"),
-                       ("created", "created_at"), ("submitted", "submitted_at"), ("finished", "finished_at")):
+                       ("created", "created_at"), ("queued since", "queued_since"), ("waiting for", "queue_reason"),
+                       ("submitted", "submitted_at"), ("finished", "finished_at")):
         if r.get(key) not in (None, ""):
             rows.append((label, str(r[key])))
     if status.output_key:
@@ -166,8 +167,8 @@ def cmd_list(args: argparse.Namespace, stack: StackInfo, clients: Clients, out: 
         return EXIT_OK
     rows = [(j.job_id, j.state, j.created_at, fmt_seconds(j.elapsed_seconds),
              "-" if j.video_seconds is None else f"{j.video_seconds:.1f} s",
-             "-" if j.units is None else str(j.units), j.error_code or "") for j in jobs]
-    out.write(table(("JOB", "STATE", "CREATED", "TOOK", "VIDEO", "UNITS", "ERROR"), rows) + "\n")
+             "-" if j.units is None else str(j.units), j.error_code or j.waiting_for or "") for j in jobs]
+    out.write(table(("JOB", "STATE", "CREATED", "TOOK", "VIDEO", "UNITS", "ERROR / WAITING FOR"), rows) + "\n")
     return EXIT_OK
 
 

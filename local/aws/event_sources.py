@@ -199,7 +199,8 @@ class EventSources:
             if (config.concurrency or 0) > workers:  # the others wait for a worker, their visibility timeout running
                 LOG.warning("mapping %s may run %d invocations at once, the local runtime %d of one function",
                             config.uuid, config.concurrency, workers)
-            return SqsPoller(config, self._invoke, self._clients["sqs"], config.concurrency or workers, counters)
+            return SqsPoller(config, self._invoke, RecordedQueueReads(self._clients["sqs"], config),
+                             config.concurrency or workers, counters)
         return StreamPoller(config, self._invoke, RecordedStreamReads(self._clients["dynamodbstreams"], config),
                             partial(self._publish, _function_name(config)), counters,
                             self._checkpoints.get(config.uuid))
@@ -233,6 +234,36 @@ class EventSources:
 
 def _function_name(config: MappingConfig) -> str:
     return config.function_arn.split(":")[6]
+
+
+class RecordedQueueReads:
+    """The SQS client of one queue mapping: Lambda polls the queue with the function's role, so each kind of call is
+    recorded (once: the poller calls all the time) as the function's call, for the IAM proof (call_log.py)."""
+
+    def __init__(self, client: Any, config: MappingConfig) -> None:
+        self._client = client
+        self._function = _function_name(config)
+        self._region = config.source_arn.split(":")[3]
+        self._recorded: set[str] = set()
+
+    def get_queue_url(self, **params: Any) -> Any:
+        """The poller's own look-up of the queue's URL (not a call Lambda makes with the role: not recorded)."""
+        return self._client.get_queue_url(**params)
+
+    def get_queue_attributes(self, **params: Any) -> Any:
+        return self._call("GetQueueAttributes", self._client.get_queue_attributes, params)
+
+    def receive_message(self, **params: Any) -> Any:
+        return self._call("ReceiveMessage", self._client.receive_message, params)
+
+    def delete_message_batch(self, **params: Any) -> Any:
+        return self._call("DeleteMessageBatch", self._client.delete_message_batch, params)
+
+    def _call(self, operation: str, call: Any, params: dict[str, Any]) -> Any:
+        if operation not in self._recorded:
+            self._recorded.add(operation)
+            record_function_call(self._function, "sqs", operation, {"QueueUrl": params["QueueUrl"]}, self._region)
+        return call(**params)
 
 
 class RecordedStreamReads:

@@ -247,6 +247,7 @@ class CallRecorder(importlib.abc.MetaPathFinder):
             def exec_then_wrap(module: Any) -> None:
                 exec_module(module)
                 self.wrap(module.BaseClient)
+                self.wrap_presigning(sys.modules["botocore.signers"])
 
             spec.loader.exec_module = exec_then_wrap  # type: ignore[method-assign]
         return spec
@@ -260,9 +261,23 @@ class CallRecorder(importlib.abc.MetaPathFinder):
 
         base_client._make_api_call = recorded_call
 
-    def record(self, service: str, operation: str, params: dict[str, Any], region: str | None) -> None:
+    def wrap_presigning(self, signers: Any) -> None:
+        """A presigned URL is a call made later by whoever holds it, authorised against the signer's role: recorded
+        as the signer's call when signed (S3 clients get `generate_presigned_url` when their class is created)."""
+        generate = signers.generate_presigned_url
+
+        def recorded_presign(client: Any, ClientMethod: str, Params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            operation = client.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
+            self.record(client.meta.service_model.service_name, operation, Params or {}, client.meta.region_name,
+                        via="presigned URL")
+            return generate(client, ClientMethod, Params, *args, **kwargs)
+
+        signers.generate_presigned_url = recorded_presign
+
+    def record(self, service: str, operation: str, params: dict[str, Any], region: str | None,
+               via: str = "SDK call") -> None:
         line = json.dumps({"kind": "call", "session": self._session, "principal": self._principal,
-                           "service": service, "operation": operation, "region": region,
+                           "service": service, "operation": operation, "region": region, "via": via,
                            "params": scrub_parameters(params, self._item_keys)}, default=str)
         os.write(self._fd, (line + "\n").encode())
 
@@ -274,6 +289,7 @@ def _install_call_recorder() -> None:
     recorder = CallRecorder(json.loads(config))
     if "botocore.client" in sys.modules:
         recorder.wrap(sys.modules["botocore.client"].BaseClient)
+        recorder.wrap_presigning(sys.modules["botocore.signers"])
     else:
         sys.meta_path.insert(0, recorder)
 

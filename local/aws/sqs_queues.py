@@ -87,14 +87,19 @@ def _atomic(operation: Callable[..., Any]) -> Callable[..., Any]:
 
 def _receive_message(self: SQSBackend, queue_name: str, count: int, wait_seconds_timeout: int,
                      visibility_timeout: int, message_attribute_names: list[str] | None = None) -> list[Message]:
-    """moto's receive, one pass at a time under the lock (wait 0), repeated until the scaled wait is over."""
+    """moto's receive, one pass at a time under the lock (wait 0), repeated until the scaled wait is over.
+
+    A message is hidden for the queue's visibility timeout as it is when the message is received, as SQS does; moto
+    reads it when the long poll starts (a receive without its own VisibilityTimeout gets the queue's, so a value
+    equal to the queue's at the start is taken as "the queue's")."""
     receive = _patches.original(SQSBackend, "receive_message")
-    queue = self.get_queue(queue_name)
+    queue: Any = self.get_queue(queue_name)  # moto sets its attributes dynamically
+    queues_own = int(visibility_timeout) == int(queue.visibility_timeout)
     deadline = time.monotonic() + scaled(int(wait_seconds_timeout))
     while True:
         with _lock:
-            messages: list[Message] = receive(self, queue_name, count, 0, visibility_timeout,
-                                              message_attribute_names)
+            hidden_for = int(queue.visibility_timeout) if queues_own else visibility_timeout
+            messages: list[Message] = receive(self, queue_name, count, 0, hidden_for, message_attribute_names)
         remaining = deadline - time.monotonic()
         if messages or remaining <= 0:
             return messages

@@ -8,7 +8,8 @@ from pathlib import Path
 from faceswap_cli import Clients, check_inputs, load_local_stack, submit_job, wait_for_result
 from faceswap_cli.jobs import upload_file
 from faceswap_cli.stack import StackInfo
-from tests.cli.conftest import LocalCli
+from local.eventually import eventually
+from tests.cli.conftest import CliRun, LocalCli
 from tests.media import Media
 
 
@@ -162,3 +163,22 @@ def test_list_shows_jobs_rejected_before_they_had_a_record(cli: LocalCli) -> Non
     assert listed["bad-manifest"]["error_code"] == "manifest_invalid"
     status = cli("status", "bad-manifest")
     assert status.code == 1 and "failed [manifest_invalid]" in status.err
+
+
+def test_a_waiting_job_shows_as_queued_with_since_when_and_why(cli: LocalCli, media: Media) -> None:
+    emulator = cli.pipeline.emulator
+    emulator.set_faults(rate_429=1.0)  # the vendor pushes back: the job waits in the start queue
+    try:
+        assert cli("submit", media.clip, media.face, "--name", "cli-queued").code == 0
+        status = eventually(lambda: _queued(cli("status", "cli-queued")), 60, what="the job QUEUED")
+        assert "queued since" in status.out and "waiting for" in status.out
+        listed = cli("list")
+        assert any("cli-queued" in line and "QUEUED" in line and ("vendor_busy" in line or "breaker_open" in line)
+                   for line in listed.out.splitlines()), listed.out
+    finally:
+        emulator.set_faults(rate_429=0.0)
+    assert wait_for_result(None, _stack(cli), "cli-queued", timeout=90, poll_interval=0.2).succeeded
+
+
+def _queued(run: CliRun) -> CliRun | None:
+    return run if run.code == 0 and "QUEUED" in run.out else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields, make_dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,14 @@ from infra.config import ConfigError, PipelineConfig, _coerce
 def test_the_committed_table_is_the_generated_one() -> None:
     assert markers.read(config_table.PAGE, config_table.BLOCK) == config_table.table(), (
         "docs/configuration.md's table is not infra/config.py's: run `make diagram`")
+
+
+@pytest.mark.parametrize("page", config_table.PARTIAL_TABLES, ids=lambda p: p.name)
+def test_the_partial_tables_are_generated_from_the_same_fields(page: Path) -> None:
+    keys = config_table.PARTIAL_TABLES[page]
+    assert markers.read(page, config_table.PARTIAL_BLOCK) == config_table.table(only=keys), (
+        f"{page.name}'s table of keys is not infra/config.py's: run `make diagram`")
+    assert {f.name for f in fields(PipelineConfig)} >= set(keys), "a partial table names a key that does not exist"
 
 
 def test_every_field_is_documented() -> None:

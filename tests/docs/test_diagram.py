@@ -38,7 +38,7 @@ def test_the_diagram_shows_every_function_state_machine_and_trigger(synthesized:
         assert f"λ {handler}" in lines, handler
     assert "Standard state machine FaceSwap-Pipeline-Job" in lines and "Express state machine" in lines
     assert "subgraph Storage" in lines and "subgraph JobWorkflow" in lines  # the constructs
-    assert labels["Media", "StartJob"] == "jobs/ · videos/"
+    assert labels["Media", "StartQueue"] == "jobs/ · videos/" and ("StartQueue", "StartJob") in labels
     assert "POST /webhook" in lines and (VENDOR, "POST") in labels
     assert "writes results/" in labels.values() and any(s == ALARMS for s, _ in edges)
     assert "-. error .->" in lines  # the Catch paths

@@ -25,10 +25,12 @@ def local_pipeline(synthesized: Synthesized) -> Iterator[LocalPipeline]:
 
 @pytest.fixture
 def pipeline(local_pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
-    """The shared stack with the emulator's faults, counters and settings back to their defaults."""
+    """The shared stack with the emulator's faults, counters and settings back to their defaults, and every
+    admission slot free."""
     emulator = local_pipeline.emulator
     emulator.reset()
     emulator.config.polling_interval_seconds = None
+    local_pipeline.reset_admission()
     yield local_pipeline
     emulator.reset()
     emulator.config.polling_interval_seconds = None

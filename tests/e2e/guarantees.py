@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from local.pipeline import JobView, LocalPipeline
 # `make storm` sets it: the storms then run at the full size the guarantees name (CI runs them smaller).
 FULL_STORMS = os.environ.get("FACESWAP_FULL_STORMS", "") == "1"
 START = "PipelineIngestStartJob"
+START_QUEUE = "PipelineIngestStartQueue"
+START_DEAD_LETTERS = "PipelineIngestStartJobDeadLetters"
 WEBHOOK = "PipelineWebhookIngressWebhook"
 
 
@@ -81,18 +84,22 @@ def spend(pipeline: LocalPipeline) -> dict[str, int]:
     return {k: int(stats[k]) for k in ("files_created", "tasks_created", "units_charged")}
 
 
-# --- the start function ---------------------------------------------------------------------------------------------
+# --- the start function and its queue -------------------------------------------------------------------------------
 def start_events_for(pipeline: LocalPipeline, key: str) -> list[dict[str, Any]]:
-    """Invocations of the start function whose S3 event names `key` (S3 URL-encodes keys in events)."""
+    """Each delivery of an S3 event naming `key` to the start function (through its queue or invoked directly): the
+    S3 event, the message id and how often it was delivered, what the function did with it, and its error."""
     encoded = quote_plus(key, safe="")
+    handled = handled_messages(pipeline)
     name = pipeline.stack.function_name(START)
-    return [{"event": i.event, "result": i.result, "error": i.error, "request_id": i.request_id}
-            for i in pipeline.stack.runtime.invocations
-            if i.function_name == name and _event_key(i.event) == encoded]
+    return [{"event": body, "message_id": record["messageId"], "request_id": i.request_id, "error": i.error,
+             "receive_count": int(record["attributes"]["ApproximateReceiveCount"]),
+             "actions": handled.get(record["messageId"], [])}
+            for i in pipeline.stack.runtime.invocations if i.function_name == name
+            for record in i.event.get("Records", []) for body in [_body(record)] if _event_key(body) == encoded]
 
 
 def real_s3_event(pipeline: LocalPipeline, key: str, timeout: float = 30.0) -> dict[str, Any]:
-    """The S3 event that S3 itself delivered to the start function for `key` (waits until it ran)."""
+    """The S3 event that S3 itself sent, through the start queue, for `key` (waits until the function got it)."""
     seen = eventually(lambda: start_events_for(pipeline, key) or None, timeout, interval=0.05,
                       what=f"a start invocation for {key}")
     return dict(seen[0]["event"])
@@ -105,37 +112,82 @@ def with_key(event: dict[str, Any], key: str) -> dict[str, Any]:
     return dict(copy)
 
 
-def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads: int = 16) -> list[dict[str, Any]]:
-    """Deliver events to the start function at once: even ones as `Event` (async, like S3), odd ones as
-    `RequestResponse`. Returns the outcome of each synchronous one."""
-    client = pipeline.stack.client("lambda", config=Config(max_pool_connections=threads))
-    name = pipeline.stack.function_name(START)
+def sqs_event(body: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
+    """One message of the start queue as Lambda's poller hands it to the function."""
+    return {"Records": [{
+        "messageId": message_id or str(uuid.uuid4()), "receiptHandle": "direct-invoke", "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000)),
+                       "SenderId": "test", "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000))},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:test",
+        "awsRegion": "us-east-1"}]}
 
-    def deliver(numbered: tuple[int, dict[str, Any]]) -> dict[str, Any] | None:
+
+def invoke_start(pipeline: LocalPipeline, events: list[dict[str, Any]], threads: int = 16) -> list[str]:
+    """Deliver S3 events to the start function at once: even ones through its queue (as S3 delivering again), odd
+    ones invoked directly as one-message batches. Returns what the function did with each direct one."""
+    client = pipeline.stack.client("lambda", config=Config(max_pool_connections=threads))
+    sqs = pipeline.stack.client("sqs", config=Config(max_pool_connections=threads))
+    name, url = pipeline.stack.function_name(START), queue_url(pipeline, START_QUEUE)
+
+    def deliver(numbered: tuple[int, dict[str, Any]]) -> str | None:
         index, event = numbered
-        kind = "Event" if index % 2 == 0 else "RequestResponse"
-        answer = client.invoke(FunctionName=name, InvocationType=kind, Payload=json.dumps(event).encode())
-        if kind == "Event":
+        if index % 2 == 0:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
             return None
+        message_id = str(uuid.uuid4())
+        answer = client.invoke(FunctionName=name, Payload=json.dumps(sqs_event(event, message_id)).encode())
         payload = json.loads(answer["Payload"].read())
-        assert "FunctionError" not in answer, payload
-        return dict(payload)
+        assert "FunctionError" not in answer and not payload["batchItemFailures"], payload
+        return "/".join(handled_messages(pipeline).get(message_id, ["none"]))
 
     with ThreadPoolExecutor(threads) as pool:
         return [answer for answer in pool.map(deliver, enumerate(events)) if answer is not None]
 
 
-def dead_letters(pipeline: LocalPipeline,
-                 queue_prefix: str = "PipelineIngestStartJobDeadLetters") -> list[dict[str, Any]]:
+def queue_url(pipeline: LocalPipeline, queue_prefix: str) -> str:
+    return pipeline.stack.deployed.resources[pipeline.stack.deployed.logical_id(queue_prefix, "AWS::SQS::Queue")]
+
+
+def dead_letters(pipeline: LocalPipeline, queue_prefix: str = START_DEAD_LETTERS) -> list[dict[str, Any]]:
     """Receive (and delete) every message of one of the stack's dead-letter queues."""
     sqs = pipeline.client("sqs")
-    url = pipeline.stack.deployed.resources[pipeline.stack.deployed.logical_id(queue_prefix, "AWS::SQS::Queue")]
+    url = queue_url(pipeline, queue_prefix)
     messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages"):
         for message in batch:
             messages.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return messages
+
+
+@contextmanager
+def visibility_timeout(pipeline: LocalPipeline, seconds: int) -> Iterator[None]:
+    """The start queue's visibility timeout (how soon a message that failed or crashed comes back), restored
+    afterwards. (Deployed, it is six times the function's timeout, as AWS asks.)"""
+    sqs, url = pipeline.client("sqs"), queue_url(pipeline, START_QUEUE)
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+    try:
+        yield
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=before)
+
+
+def handled_messages(pipeline: LocalPipeline) -> dict[str, list[str]]:
+    """message id -> what the start function did with it, from its "start message handled" log lines."""
+    handled: dict[str, list[str]] = {}
+    for line in pipeline.stack.runtime.log_lines(pipeline.stack.function_name(START)):
+        if '"start message handled"' in line:
+            entry = json.loads(line)
+            handled.setdefault(str(entry["message_id"]), []).append(str(entry["action"]))
+    return handled
+
+
+def _body(record: dict[str, Any]) -> Any:
+    try:
+        return json.loads(record.get("body", ""))
+    except ValueError:
+        return None
 
 
 def _event_key(event: Any) -> str | None:
@@ -146,20 +198,6 @@ def _event_key(event: Any) -> str | None:
 
 
 # --- one function's environment -------------------------------------------------------------------------------------
-@contextmanager
-def function_environment(pipeline: LocalPipeline, function_prefix: str, **changes: str) -> Iterator[None]:
-    """Deploy-time settings changed for one function (like `cdk deploy` with other context): its configuration is
-    updated, so new invocations run in fresh workers with the new environment. Restored afterwards."""
-    client = pipeline.client("lambda")
-    name = pipeline.stack.function_name(function_prefix)
-    before = client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    client.update_function_configuration(FunctionName=name, Environment={"Variables": {**before, **changes}})
-    try:
-        yield
-    finally:
-        client.update_function_configuration(FunctionName=name, Environment={"Variables": before})
-
-
 @contextmanager
 def function_timeout(pipeline: LocalPipeline, function_prefix: str, seconds: int) -> Iterator[None]:
     """One function's timeout changed (new invocations run in fresh workers, killed at it). Restored afterwards."""

@@ -29,7 +29,7 @@ from infra.stack import FaceSwapStack
 from local.aws.deploy import DeployedStack, deploy_stack
 from local.eventually import eventually
 from local.pipeline import LocalPipeline
-from tests.e2e.guarantees import dead_letters, invoke_start, spend, upload_inputs, wait_for_job
+from tests.e2e.guarantees import START_QUEUE, dead_letters, queue_url, visibility_timeout
 from tests.media import Media
 
 VARIANT = "FaceSwapRunTimeout"
@@ -142,28 +142,16 @@ def test_a_stopped_execution_is_recorded_by_the_execution_failed_rule(pipeline: 
     assert view.status is not None and view.status["state"] == "FAILED"
 
 
-def test_an_upload_event_that_keeps_failing_lands_in_the_dead_letter_queue(pipeline: LocalPipeline,
-                                                                           media: Media) -> None:
+def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(pipeline: LocalPipeline) -> None:
+    """Waiting never sends a job there (a waiting job is a new message); a message that fails every delivery does,
+    after three (the queue's redrive policy), and the StartJobDeadLetters alarm fires."""
     dead_letters(pipeline)  # start from an empty queue
-    video_key, face_key = upload_inputs(pipeline, media.clip, media.face)
-    pipeline.emulator.set_faults(rate_429=1.0)  # the vendor is down: every call is rate-limited
-    pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key="jobs/g-outage.json",
-                                     Body=json.dumps({"video": video_key, "face": face_key}).encode())
-
-    (message,) = eventually(lambda: dead_letters(pipeline) or None, 60, what="a dead letter")
-    assert message["requestContext"]["condition"] == "RetriesExhausted"
-    assert message["requestContext"]["approximateInvokeCount"] == 3  # the first try and Lambda's two retries
-    assert message["responsePayload"]["errorType"] == "VendorUnavailable"
-    assert _key_of(message["requestPayload"]) == "jobs%2Fg-outage.json"  # the original S3 event, to replay
-    assert pipeline.job_record("g-outage") is None  # nothing half-done: the claim was given back...
-    assert spend(pipeline)["tasks_created"] == 0 and spend(pipeline)["units_charged"] == 0  # ...nothing spent
-
-    # Once the vendor is back, replaying the dead letter runs the job: nothing was lost.
-    pipeline.emulator.set_faults(rate_429=0.0)
-    invoke_start(pipeline, [message["requestPayload"]])
-    view = wait_for_job(pipeline, "g-outage")
-    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
-    assert spend(pipeline)["tasks_created"] == 1
+    poison = {"not": "an S3 event"}
+    with visibility_timeout(pipeline, 2):
+        pipeline.client("sqs").send_message(QueueUrl=queue_url(pipeline, START_QUEUE), MessageBody=json.dumps(poison))
+        (message,) = eventually(lambda: dead_letters(pipeline) or None, 60, what="a dead letter")
+    assert message == poison  # as it was sent, to replay once the cause is fixed
+    assert pipeline.stack.event_sources.wait_idle(timeout=30), pipeline.stack.event_sources.describe()
 
 
 def _racing(pipeline: LocalPipeline, job: str) -> bool:

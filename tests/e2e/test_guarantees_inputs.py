@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from local.media import make_sparse_file
-from local.pipeline import JobView, LocalPipeline
+from local.pipeline import JobView, LocalPipeline, function_environment
 from tests.e2e.guarantees import (
-    function_environment,
     invoke_start,
     put_manifest,
     real_s3_event,
@@ -89,7 +88,7 @@ def rejections(local_pipeline: LocalPipeline, media: Media, tmp_path_factory: py
         put_manifest(pipeline, name, manifest)
     invoke_start(pipeline, [with_key(template, "private/g-in-stray-key.mp4")])
     views = wait_for_jobs(pipeline, [case.job for case in CASES], timeout=90)
-    assert pipeline.stack.runtime.wait_for_async(timeout=30)
+    assert pipeline.stack.event_sources.wait_idle(timeout=30), pipeline.stack.event_sources.describe()
     spent = spend(pipeline)
     pipeline.client("s3").delete_object(Bucket=pipeline.bucket, Key="videos/g-huge.mp4")  # 101 MB of moto memory
     return Rejections(views, spent)

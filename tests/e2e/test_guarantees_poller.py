@@ -9,8 +9,8 @@ from typing import Any
 
 from faceswap.layout import poller_name
 from local.eventually import eventually
-from local.pipeline import LocalPipeline
-from tests.e2e.guarantees import function_environment, wait_for_job
+from local.pipeline import LocalPipeline, function_environment
+from tests.e2e.guarantees import wait_for_job
 from tests.media import Media
 
 CHECK_STATUS = "PipelineJobWorkflowCheckStatus"

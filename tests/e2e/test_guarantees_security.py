@@ -16,10 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.pipeline import LocalPipeline
+from local.pipeline import LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     WEBHOOK,
-    function_environment,
     outcome,
     post_webhook,
     random_secret,
@@ -84,7 +83,7 @@ def test_no_secret_in_environment_logs_or_results_after_runs_with_failures(pipel
         post_webhook(pipeline, forged + b" ", signed(secret, forged))
     pipeline.client("s3").put_object(Bucket=pipeline.bucket, Key="jobs/g-sec-bad.json", Body=b"{")
     wait_for_job(pipeline, "g-sec-bad")
-    assert pipeline.stack.runtime.wait_for_async(timeout=30)
+    assert pipeline.stack.event_sources.wait_idle(timeout=30)
 
     secrets = _secret_forms(emulator.config.api_key, emulator.config.webhook_secret)
     lines = pipeline.stack.runtime.log_lines()

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from local.pipeline import LocalPipeline
+from local.eventually import eventually
+from local.pipeline import LocalPipeline, function_environment
 from tests.e2e.guarantees import (
     START,
-    function_environment,
     spend,
     storm_size,
     upload_inputs,
@@ -115,6 +115,27 @@ def test_a_5xx_on_task_creation_is_not_retried_by_default_and_says_what_to_check
     stats = pipeline.emulator.stats()
     assert stats["responses"][TASK_ROUTE] == {"500": 1}  # one attempt: a retry could have billed a second task
     assert spend(pipeline)["tasks_created"] == 0
+
+
+def test_with_retry_create_on_server_error_a_failing_create_waits_in_the_queue_and_creates_once(
+        pipeline: LocalPipeline, media: Media) -> None:
+    """Deployed with faceswap:retry_create_on_server_error (a 5xx means "not created"), a create that keeps failing
+    is back-pressure like a 429: the job waits in the queue, then completes when the vendor recovers."""
+    pipeline.emulator.set_faults(fault_route_prefix="POST /s2s/v2.0/task", rate_5xx=1.0, status_5xx=503)
+    with function_environment(pipeline, START, YOUCAM_RETRY_CREATE_ON_SERVER_ERROR="true"):
+        job = pipeline.submit("g-create-5xx-opt-in", media.clip, media.face)
+        eventually(lambda: _state(pipeline, job) == "QUEUED" or None, 30, what="the job waiting in the queue")
+        pipeline.emulator.set_faults(rate_5xx=0.0)  # the vendor recovers
+        view = wait_for_job(pipeline, job, timeout=60)
+
+    assert view.execution_status == "SUCCEEDED" and view.output_key is not None
+    assert pipeline.emulator.stats()["responses"][TASK_ROUTE]["503"] >= 2  # the client's retry, then the queue's
+    assert spend(pipeline)["tasks_created"] == 1
+
+
+def _state(pipeline: LocalPipeline, job: str) -> str | None:
+    record = pipeline.job_record(job)
+    return None if record is None else str(record["state"]["S"])
 
 
 def _answers(stats: dict[str, Any]) -> Counter[str]:

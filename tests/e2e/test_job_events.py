@@ -148,5 +148,7 @@ def test_a_queue_of_events_keeps_each_jobs_order(pipeline: LocalPipeline, consum
         put_manifest(pipeline, job, {"video": video_key, "face": face_key, "face_check": False})
     for job in jobs:
         wait_for_job(pipeline, job)
+    # Four at once against the create rate: a job may wait first (QUEUED), and its events still come in order.
     for job in jobs:
-        assert states(consumer.events(job, 2)) == [("STARTED", 1), ("SUCCEEDED", 2)], job
+        assert states(consumer.events(job, 2)) in (
+            [("STARTED", 1), ("SUCCEEDED", 2)], [("QUEUED", 1), ("STARTED", 2), ("SUCCEEDED", 3)]), job

@@ -10,6 +10,7 @@ from typing import Any
 from faceswap.youcam.webhooks import sign_webhook
 from local.eventually import eventually
 from local.pipeline import LocalPipeline
+from tests.e2e.guarantees import handled_messages, sqs_event
 from tests.media import Media
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -37,9 +38,10 @@ def test_s3_manifest_event_starts_the_named_job(pipeline: LocalPipeline, media: 
     manifest = {"video": "videos/clip.mp4", "face": "faces/face.png"}
     s3.put_object(Bucket=pipeline.bucket, Key="jobs/demo.json", Body=json.dumps(manifest).encode())
     view = pipeline.wait_for_job("demo", timeout=60)  # the upload itself started it...
-    # ...and the sample event (key jobs%2Fdemo.json, URL-encoded like S3's) is the same upload delivered again.
-    answer = _invoke(pipeline, "PipelineIngestStartJob", _event("s3-put-manifest.json", BUCKET=pipeline.bucket))
-    assert answer["outcomes"] == [{"key": "jobs/demo.json", "action": "duplicate", "job_id": "demo"}]  # ...once
+    # ...and the sample message (S3's event, key jobs%2Fdemo.json URL-encoded like S3's) is the same upload again.
+    answer = _invoke(pipeline, "PipelineIngestStartJob", _event("sqs-start-manifest.json", BUCKET=pipeline.bucket))
+    assert answer == {"batchItemFailures": []} and _handled(pipeline, "059f36b4-87a3-44ab-83d2-661975830a7d") == [
+        "duplicate"]  # ...once
     assert view.execution_status == "SUCCEEDED"
     assert pipeline.emulator.stats()["tasks_created"] == 1
 
@@ -51,10 +53,22 @@ def test_video_with_face_key_event_decodes_the_key(pipeline: LocalPipeline, medi
                    ExtraArgs={"Metadata": {"face-key": "faces/face.png"}})
     view = pipeline.wait_for_job("holiday-clip", timeout=60)
     assert view.execution_status == "SUCCEEDED"
-    answer = _invoke(pipeline, "PipelineIngestStartJob",
-                     _event("s3-put-video-with-face-key.json", BUCKET=pipeline.bucket))
-    assert answer["outcomes"][0]["key"] == "videos/holiday clip.mp4"  # '+' and '%2F' decoded
-    assert answer["outcomes"][0]["action"] == "duplicate"
+    upload = _event("s3-put-video-with-face-key.json", BUCKET=pipeline.bucket)
+    answer = _invoke(pipeline, "PipelineIngestStartJob", sqs_event(upload, "sample-video"))
+    assert answer == {"batchItemFailures": []}
+    assert _handled(pipeline, "sample-video") == ["duplicate"]  # '+' and '%2F' decoded: the same job
+
+
+def test_queued_start_message_of_a_job_not_queued_is_dropped(pipeline: LocalPipeline) -> None:
+    """The sample of a job sent back to wait: a message whose job is not waiting with its queue token (here `demo`,
+    which ran) changes nothing and is deleted."""
+    answer = _invoke(pipeline, "PipelineIngestStartJob", _event("sqs-start-queued.json"))
+    assert answer == {"batchItemFailures": []}
+    assert _handled(pipeline, "5b4a8b0e-2f0e-4d4b-9a59-1f8f1b0c2a11") == ["duplicate"]
+
+
+def _handled(pipeline: LocalPipeline, message_id: str) -> list[str]:
+    return handled_messages(pipeline).get(message_id, [])
 
 
 def test_webhook_proxy_event_is_verified(pipeline: LocalPipeline) -> None:

@@ -26,6 +26,7 @@ class Call:
     service: str
     operation: str
     params: Mapping[str, Any]
+    via: str = "SDK call"  # or "presigned URL": made later by whoever holds the URL, authorised as its signer
 
     @property
     def principal_id(self) -> str:
@@ -54,7 +55,7 @@ class CallLog:
                     row["account"], row["region"], row["resources"], row["values"]))
             elif row["kind"] == "call":
                 log.calls.append(Call(row["session"], row["principal"], row["service"], row["operation"],
-                                      row["params"]))
+                                      row["params"], row.get("via", "SDK call")))
             elif row["kind"] == "token":
                 log.tokens[row["session"]][row["token"]] = row["state_machine"]
         return log

@@ -57,6 +57,16 @@ def test_every_granted_action_is_used_or_listed_with_its_reason(result: Result, 
     assert not stale, f"tests/iam/unused.py lists grants that are used or gone: {stale}"
 
 
+def test_presigned_urls_are_checked_as_their_signers_calls(log: CallLog, request: pytest.FixtureRequest) -> None:
+    """url mode: the vendor's GET of an input is authorised against the start function's role, which signed it."""
+    if not whole_e2e_selected(request.config):
+        pytest.skip("the url input mode runs in tests/e2e/test_input_modes.py")
+    presigned = [c for c in log.calls if c.via == "presigned URL"]
+    assert presigned, "no presigned URL was recorded (tests/e2e/test_input_modes.py signs some)"
+    assert {(c.service, c.operation) for c in presigned} == {("s3", "GetObject")}
+    assert all("StartJob" in c.principal_id for c in presigned), {c.principal_id for c in presigned}
+
+
 def test_dropping_a_statement_fails_the_proof_naming_the_call_and_the_statement(log: CallLog,
                                                                                 result: Result) -> None:
     deployment = next(iter(log.deployments.values()))[0]

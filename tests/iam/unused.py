@@ -54,22 +54,11 @@ ALLOWED_UNUSED: Sequence[Unused] = (
     Unused(("store_token",), ("states:sendtasksuccess",),
            "race: a success webhook that arrived before the token was stored is signalled by the token store "
            "(tests/unit/test_webhook_callbacks.py; no end-to-end scenario delivers the webhook that early)"),
-    # --- the start function's grants, as they are: Ingest and its start path are being rewritten (issue 11) ----
-    Unused(("start_job",), TABLE_DATA,
-           "start function, left to Ingest's rewrite: grant_read_write_data gives the whole table's read/write set "
-           "(Scan, Query, batches, streams); it uses a few item calls"),
-    Unused(("start_job",), ("secretsmanager:describesecret",),
-           "start function, left to Ingest's rewrite: grant_read adds DescribeSecret; it only calls GetSecretValue"),
-    Unused(("start_job",), ("s3:putobjectlegalhold", "s3:putobjectretention", "s3:putobjecttagging",
-                            "s3:putobjectversiontagging", "s3:abortmultipartupload"),
-           "start function, left to Ingest's rewrite: grant_put adds object-lock, tagging and Abort* actions; it "
-           "writes small JSON files in one PutObject"),
-    Unused(("start_job",), ("s3:getbucket*", "s3:list*", "s3:getobject?*"),
-           "start function, left to Ingest's rewrite: grant_read's bucket-wide reads and listing, object ACL/tag/"
-           "version reads; it only reads its inputs (GetObject, HeadObject = s3:GetObject)"),
-    Unused(("start_job",), ("sqs:getqueueattributes", "sqs:getqueueurl"),
-           "start function, left to Ingest's rewrite: the SQS on-failure destination grants grantSendMessages; "
-           "Lambda only sends"),
+    Unused(("start_job",), ("dynamodb:deleteitem",),
+           "error path: a fresh claim is given back (deleted) when an unexpected fault stops the start before "
+           "anything was checked or spent (tests/unit/test_claims.py; no end-to-end scenario faults there)"),
+    Unused(("start_job",), ("sqs:changemessagevisibility",),
+           "error path: a start that raised shortens its message's visibility timeout so that it is retried soon"),
 )
 
 

@@ -48,7 +48,7 @@ def test_alarms_watch_failed_executions_webhook_errors_lambda_errors_and_dead_le
     assert all(p["AlarmActions"] == [{"Ref": topic}] for p in alarms.values())
 
 
-def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues(resources: Resources) -> None:
+def test_failed_executions_rule_and_start_queue_lead_to_dead_letter_queues(resources: Resources) -> None:
     rule = next(iter(_of_type(resources, "AWS::Events::Rule").values()))
     target = rule["Targets"][0]
     assert rule["EventPattern"]["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
@@ -57,8 +57,8 @@ def test_failed_executions_rule_and_start_destination_lead_to_dead_letter_queues
     assert target["DeadLetterConfig"]["Arn"] == {
         "Fn::GetAtt": [_logical_id(resources, "PipelineJobWorkflowExecutionFailedDeadLetters", "AWS::SQS::Queue"),
                        "Arn"]}
-    invoke = next(iter(_of_type(resources, "AWS::Lambda::EventInvokeConfig").values()))
-    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
+    start_queue = resources[_logical_id(resources, "PipelineIngestStartQueue", "AWS::SQS::Queue")]["Properties"]
+    assert start_queue["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": [_logical_id(resources, "PipelineIngestStartJobDeadLetters", "AWS::SQS::Queue"), "Arn"]}
 
 
@@ -117,9 +117,11 @@ def test_secrets_are_read_only_by_who_needs_them(
 @pytest.mark.parametrize(("function", "items"), [
     ("PipelineJobWorkflowStoreToken", {("dynamodb:UpdateItem",): ["TASK#*"]}),
     ("PipelineWebhookIngressWebhook", {("dynamodb:UpdateItem",): ["TASK#*"]}),  # internet-facing
-    ("PipelineJobWorkflowFinalize", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
-    ("PipelineJobWorkflowRecordFailure", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
-    ("PipelineJobWorkflowExecutionFailed", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*"]}),
+    ("PipelineJobWorkflowFinalize", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*", "ADMISSION*"]}),
+    ("PipelineJobWorkflowRecordFailure", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*", "ADMISSION*"]}),
+    ("PipelineJobWorkflowExecutionFailed", {("dynamodb:GetItem", "dynamodb:UpdateItem"): ["JOB#*", "ADMISSION*"]}),
+    ("PipelineIngestStartJob", {("dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                                 "dynamodb:UpdateItem"): ["JOB#*", "TASK#*", "ADMISSION*", "REJECTED#*"]}),
     ("PipelineJobWorkflowCheckStatus", {}),
     ("PipelineIngestDetectFaces", {}),
 ])
@@ -145,11 +147,10 @@ def test_result_writers_may_only_put_objects(resources: Resources, function: str
 
 
 def test_secrets_grant_their_value_and_nothing_else(resources: Resources) -> None:
-    start_role = _role_of(resources, "PipelineIngestStartJob")  # (its grants are being rewritten with Ingest)
     for role, statements in _statements_by_role(resources).items():
         for statement in statements:
             actions = [a for a in _as_list(statement["Action"]) if a.startswith("secretsmanager:")]
-            assert role == start_role or actions in ([], ["secretsmanager:GetSecretValue"]), (role, statement)
+            assert actions in ([], ["secretsmanager:GetSecretValue"]), (role, statement)
 
 
 def test_the_face_detector_may_only_get_the_inputs(resources: Resources) -> None:

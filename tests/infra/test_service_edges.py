@@ -28,15 +28,32 @@ def resources(synthesized: Synthesized) -> Resources:
     return dict(json.loads(synthesized.template_path.read_text())["Resources"])
 
 
-def test_s3_may_invoke_the_start_function_only_for_this_bucket_and_account(resources: Resources) -> None:
+def test_s3_may_send_to_the_start_queue_only_for_this_bucket_and_account(resources: Resources) -> None:
     [notifications] = _of_type(resources, "Custom::S3BucketNotifications").values()
     bucket = notifications["Properties"]["BucketName"]["Ref"]
-    targets = {_target(c["LambdaFunctionArn"]) for c in
-               notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]}
-    assert len(targets) == 1
+    configuration = notifications["Properties"]["NotificationConfiguration"]
+    assert "LambdaFunctionConfigurations" not in configuration  # uploads reach functions through the queue only
+    queues = {_target(c["QueueArn"]) for c in configuration["QueueConfigurations"]}
+    assert len(queues) == 1
+    allowed = [s for s in _queue_statements(resources, queues.pop()) if s["Effect"] == "Allow"]
     # A bucket ARN names no account: AWS asks for aws:SourceAccount as well as the bucket's ARN.
-    assert _permissions(resources, targets.pop()) == [
-        ("s3.amazonaws.com", {"Fn::GetAtt": [bucket, "Arn"]}, ACCOUNT)]
+    assert allowed == [{"Action": "sqs:SendMessage", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                        "Resource": allowed[0]["Resource"],
+                        "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [bucket, "Arn"]}},
+                                      "StringEquals": {"aws:SourceAccount": ACCOUNT}}}]
+
+
+def test_lambda_polls_the_start_queue_with_the_start_functions_role(resources: Resources) -> None:
+    """The event source mapping reads and deletes with the function's role; AWS refuses to create it when the
+    queue's visibility timeout is shorter than the function's timeout."""
+    mapping = _mapping_of(resources, "AWS::SQS::Queue")
+    queue, function = _target(mapping["EventSourceArn"]), mapping["FunctionName"]["Ref"]
+    needed = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+    granted = {a for s in _role_statements(resources, function) if s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+               for a in _as_list(s["Action"])}
+    assert needed <= granted
+    assert resources[queue]["Properties"]["VisibilityTimeout"] >= 6 * resources[function]["Properties"]["Timeout"]
+    assert 2 <= mapping["ScalingConfig"]["MaximumConcurrency"] <= 1000
 
 
 def test_api_gateway_may_invoke_the_webhook_only_for_post_webhook_of_this_api(resources: Resources) -> None:
@@ -64,14 +81,13 @@ def test_eventbridge_may_invoke_the_failure_recorder_and_reach_its_dead_letter_q
                         "Resource": {"Fn::GetAtt": [queue, "Arn"]}}]
 
 
-def test_the_start_functions_failures_reach_its_dead_letter_queue_with_its_own_role(resources: Resources) -> None:
-    [config] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventInvokeConfig").values()]
-    queue = _target(config["DestinationConfig"]["OnFailure"]["Destination"])
-    function = config["FunctionName"]["Ref"]
-    statements = _role_statements(resources, function)
-    assert any("sqs:SendMessage" in _as_list(s["Action"]) and s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
-               for s in statements)
-    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, queue))  # only the TLS-only deny
+def test_start_messages_that_keep_failing_move_to_the_dead_letter_queue(resources: Resources) -> None:
+    """SQS moves them itself (a redrive policy needs no grant); the dead-letter queue only refuses plain HTTP."""
+    mapping = _mapping_of(resources, "AWS::SQS::Queue")
+    redrive = resources[_target(mapping["EventSourceArn"])]["Properties"]["RedrivePolicy"]
+    dead_letters = _target(redrive["deadLetterTargetArn"])
+    assert redrive["maxReceiveCount"] == 3
+    assert all(s["Effect"] == "Deny" for s in _queue_statements(resources, dead_letters))  # only the TLS-only deny
 
 
 def test_cloudwatch_alarms_may_publish_to_the_alarm_topic_only_this_stacks_alarms(resources: Resources) -> None:
@@ -126,7 +142,7 @@ def test_the_event_publisher_reads_only_the_jobs_stream_through_its_mapping(reso
     read this stream and nothing else of the table, and the mapping hands it only job state changes."""
     [table] = _of_type(resources, "AWS::DynamoDB::Table")
     assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    mapping = _mapping_of(resources, "AWS::DynamoDB::Table")
     function, stream = _target(mapping["FunctionName"]), {"Fn::GetAtt": [table, "StreamArn"]}
     assert mapping["EventSourceArn"] == stream and mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and "MaximumRetryAttempts" not in mapping
@@ -145,7 +161,7 @@ def test_the_event_publisher_reads_only_the_jobs_stream_through_its_mapping(reso
 
 def test_the_event_publisher_puts_only_its_own_events_on_the_bus_and_its_expired_records_in_its_queue(
         resources: Resources) -> None:
-    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()]
+    mapping = _mapping_of(resources, "AWS::DynamoDB::Table")
     function = _target(mapping["FunctionName"])
     queue = _target(mapping["DestinationConfig"]["OnFailure"]["Destination"])
     statements = {_render(s["Resource"]): s for s in _role_statements(resources, function)
@@ -189,6 +205,13 @@ def test_alarm_mail_goes_to_the_configured_address(tmp_path: Path) -> None:
 
 
 # --- reading the template ----------------------------------------------------------------------------------------
+def _mapping_of(resources: Resources, source_type: str) -> dict[str, Any]:
+    """The one event source mapping that reads a resource of this type (a queue, a table's stream)."""
+    [mapping] = [r["Properties"] for r in _of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+                 if resources[_target(r["Properties"]["EventSourceArn"])]["Type"] == source_type]
+    return dict(mapping)
+
+
 def _of_type(resources: Resources, type_: str) -> Resources:
     return {lid: r for lid, r in resources.items() if r["Type"] == type_}
 

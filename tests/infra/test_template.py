@@ -37,8 +37,12 @@ def test_template_has_the_architecture(synthesized: Synthesized) -> None:
     t.has_resource_properties("AWS::ApiGateway::Stage", {"MethodSettings": Match.array_with([throttled])})
     t.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like(
         {"detail": Match.object_like({"status": ["FAILED", "TIMED_OUT", "ABORTED"]})})})
-    t.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2,
-                                                                 "DestinationConfig": Match.any_value()})
+    # Uploads reach the start function through its queue: Lambda polls it, reports partial batch failures and
+    # never runs more starts at once than the vendor may run tasks (faceswap:max_tasks_in_flight, at least 2).
+    t.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "BatchSize": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": Match.any_value()}})
+    t.has_resource_properties("AWS::SQS::Queue", {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3})})
 
 
 def test_buckets_are_private_encrypted_and_tls_only(synthesized: Synthesized) -> None:

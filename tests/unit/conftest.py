@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
+from faceswap.claims import Claims
+from faceswap.jobs import JobSpec
 from tests.media import Media
 
 BUCKET, TABLE = "media", "jobs"
@@ -32,3 +35,10 @@ def aws(media: Media, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any
             TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
         yield {"s3": s3, "table": table}
+
+
+def submit_job(table: Any, job_id: str, task_id: str) -> None:
+    """A job record as the start function leaves it once its vendor task exists (SUBMITTED, TASK# item)."""
+    claims = Claims(table, time.time)
+    claim = claims.claim(JobSpec(job_id, "videos/clip.mp4", "faces/face.png"), "attempt")
+    claims.mark_submitted(job_id, claim.token, task_id, units=1, duration_seconds=1.0, interval_seconds=5)

@@ -1,5 +1,6 @@
-"""The events that start functions, parsed with Powertools' parser: S3 uploads (as AWS and the local stack send
-them, and as a replayed dead letter), and an execution's status change from EventBridge."""
+"""The events that start functions, parsed with Powertools' parser: messages of the start queue (S3 uploads as AWS
+and the local stack send them, S3's test event, a job that waited), and an execution's status change from
+EventBridge."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import TypeAdapter, ValidationError
 
-from faceswap.events import ExecutionStatusChange, UploadDeadLetter, UploadEvent
+from faceswap.events import ExecutionStatusChange, QueuedStart, S3TestEvent, StartQueueRecord, UploadEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-START_EVENT = TypeAdapter(UploadEvent | UploadDeadLetter)  # what the start function's parser is given
+START_MESSAGE = TypeAdapter(StartQueueRecord)  # what the start function's batch processor parses each record with
 
 
 def _sample(name: str) -> dict[str, Any]:
@@ -37,20 +38,23 @@ def test_uploads_from_aws_and_from_the_local_stack_give_the_decoded_key() -> Non
     assert [(r.bucket, r.key) for r in local.Records] == [("media", "jobs/a b.json")]
 
 
-def test_a_replayed_dead_letter_names_the_attempts_that_ended() -> None:
-    letter = {"version": "1.0", "timestamp": "2026-11-25T12:00:00.000Z",
-              "requestContext": {"requestId": "req-1", "functionArn": "arn", "condition": "RetriesExhausted",
-                                 "approximateInvokeCount": 3},
-              "requestPayload": _sample("s3-put-manifest.json"), "responseContext": {"statusCode": 200}}
-    parsed = START_EVENT.validate_python(letter)
-    assert isinstance(parsed, UploadDeadLetter) and parsed.requestContext.requestId == "req-1"
-    assert [r.key for r in parsed.requestPayload.Records] == ["jobs/demo.json"]
-    assert isinstance(START_EVENT.validate_python(_sample("s3-put-manifest.json")), UploadEvent)
+def test_start_queue_messages_are_uploads_the_test_event_or_a_waiting_job() -> None:
+    upload = START_MESSAGE.validate_python(_sample("sqs-start-manifest.json")["Records"][0])
+    assert isinstance(upload.body, UploadEvent) and [r.key for r in upload.body.Records] == ["jobs/demo.json"]
+    waiting = START_MESSAGE.validate_python(_sample("sqs-start-queued.json")["Records"][0])
+    assert isinstance(waiting.body, QueuedStart)
+    assert (waiting.body.job.name, waiting.body.ticket.number, waiting.body.reason) == ("demo", 7, "no_free_slot")
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T12:00:00.000Z",
+                  "Bucket": "media", "RequestId": "R", "HostId": "H"}
+    record = _sample("sqs-start-manifest.json")["Records"][0] | {"body": json.dumps(test_event)}
+    assert isinstance(START_MESSAGE.validate_python(record).body, S3TestEvent)
 
 
-def test_an_event_that_is_no_upload_is_refused() -> None:
-    with pytest.raises(ValidationError):
-        START_EVENT.validate_python({"Records": "none", "requestPayload": {}})
+def test_a_message_that_is_none_of_them_is_refused() -> None:
+    record = _sample("sqs-start-manifest.json")["Records"][0]
+    for body in ('{"Records": "none"}', "not json", '{"queued_start": 1}'):
+        with pytest.raises(ValidationError):
+            START_MESSAGE.validate_python(record | {"body": body})
 
 
 def test_an_execution_status_change_gives_the_job_the_status_and_the_task() -> None:

@@ -1,8 +1,9 @@
-"""The face pre-check from the start function's side: "no face" becomes a rejection before the vendor is reached,
-a detector that cannot answer lets the job go on (fail open), and `"face_check": false` skips it.
+"""The face pre-check from the start function's side (faceswap.intake): "no face" becomes a rejection before
+anything is spent, a detector that cannot answer lets the job go on (fail open), and `"face_check": false` skips it.
 
-The start function runs for real against S3 and DynamoDB (moto); the detector's answers are played by botocore's
-Stubber on a real Lambda client (its own tests, on real media, are in test_face_detection.py)."""
+The intake runs for real against S3 (moto); the detector's answers are played by botocore's Stubber on a real
+Lambda client (its own tests, on real media, are in test_face_detection.py). What the start function then writes
+for a rejection (error.json) is tested end to end (tests/e2e/test_guarantees_inputs.py)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,9 @@ from botocore.stub import Stubber
 from faceswap.config import PipelineSettings
 from faceswap.errors import JobRejected
 from faceswap.faces import FaceCheck, FacePrecheck, metrics
-from faceswap.jobs import job_from_manifest
+from faceswap.intake import Intake
+from faceswap.jobs import JobSpec, job_from_manifest
 from faceswap.media import MediaLimits
-from faceswap.records import JobStore
-from faceswap.results import ResultWriter
-from faceswap.starter import JobStarter
 from tests.unit.conftest import BUCKET, FACE, TABLE, VIDEO
 
 if TYPE_CHECKING:
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
 
 DETECTOR = "detect-faces"
 SETTINGS = PipelineSettings(bucket=BUCKET, jobs_table=TABLE, api_key_secret_arn="unused")
-
-
-class VendorReached(Exception):
-    """Raised by the vendor factory: the job got past every check, to the first unit-spending step."""
-
-
-def _vendor() -> Any:
-    raise VendorReached
 
 
 @pytest.fixture(autouse=True)
@@ -59,17 +50,10 @@ def detector() -> Iterator[Stubber]:
         stubber.assert_no_pending_responses()
 
 
-def _starter(aws: dict[str, Any], detector: Stubber) -> JobStarter:
+def _checked(aws: dict[str, Any], detector: Stubber, name: str, face_check: bool = True) -> None:
+    """The intake's checks of a job named `name` (the facts it measured are tested in tests/unit/media)."""
     faces = FacePrecheck(cast("LambdaClient", detector.client), DETECTOR, samples=8)
-    return JobStarter(s3=aws["s3"], sfn=boto3.client("stepfunctions"), store=JobStore(aws["table"]),
-                      results=ResultWriter(aws["s3"], BUCKET, "results/"), settings=SETTINGS, vendor=_vendor,
-                      limits=MediaLimits(), faces=faces)
-
-
-def _submit(aws: dict[str, Any], name: str, **manifest: Any) -> str:
-    key = f"jobs/{name}.json"
-    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=json.dumps({"video": VIDEO, "face": FACE, **manifest}).encode())
-    return key
+    Intake(aws["s3"], SETTINGS, MediaLimits(), faces).check(BUCKET, JobSpec(name, VIDEO, FACE, face_check=face_check))
 
 
 def _answers(detector: Stubber, payload: Any, function_error: str | None = None, job_id: str = "") -> None:
@@ -80,10 +64,6 @@ def _answers(detector: Stubber, payload: Any, function_error: str | None = None,
     request = {"bucket": BUCKET, "video_key": VIDEO, "face_key": FACE, "samples": 8, "job_id": job_id}
     detector.add_response("invoke", response, {"FunctionName": DETECTOR, "InvocationType": "RequestResponse",
                                                "Payload": json.dumps(request).encode()})
-
-
-def _error_json(aws: dict[str, Any], job_id: str) -> dict[str, Any]:
-    return dict(json.loads(aws["s3"].get_object(Bucket=BUCKET, Key=f"results/{job_id}/error.json")["Body"].read()))
 
 
 def _counted() -> dict[str, list[float]]:
@@ -98,26 +78,24 @@ def _counted() -> dict[str, list[float]]:
 def test_no_face_rejects_the_job_before_the_vendor_is_reached(aws: dict[str, Any], detector: Stubber,
                                                                answer: dict[str, Any], code: str, names: str) -> None:
     _answers(detector, answer, job_id="faceless")
-    outcome = _starter(aws, detector).handle_upload(BUCKET, _submit(aws, "faceless"))
+    with pytest.raises(JobRejected) as rejected:
+        _checked(aws, detector, "faceless")
 
-    assert (outcome.action, outcome.detail) == ("failed", code)  # and _vendor was never called
-    error = _error_json(aws, "faceless")
-    assert (error["code"], error["state"]) == (code, "FAILED")
-    assert names in error["message"] and "no unit was spent" in error["message"]
-    assert '"face_check": false' in error["what_to_fix"] and error["what_to_fix"] not in error["message"]
+    error = rejected.value
+    assert error.code == code
+    assert names in error.message and "no unit was spent" in error.message
+    assert '"face_check": false' in error.what_to_fix and error.what_to_fix not in error.message
     assert _counted() == {"FacePrecheck_rejected": [1.0]}
 
 
 def test_a_face_in_both_lets_the_job_go_on_to_the_vendor(aws: dict[str, Any], detector: Stubber) -> None:
     _answers(detector, {"frames_checked": 8, "frames_with_face": 3, "photo_has_face": True}, job_id="faces")
-    with pytest.raises(VendorReached):
-        _starter(aws, detector).handle_upload(BUCKET, _submit(aws, "faces"))
+    _checked(aws, detector, "faces")
     assert _counted() == {"FacePrecheck_passed": [1.0]}
 
 
 def test_the_manifest_can_turn_the_check_off_for_one_job(aws: dict[str, Any], detector: Stubber) -> None:
-    with pytest.raises(VendorReached):  # the Stubber has no answer queued: any call of the detector would fail
-        _starter(aws, detector).handle_upload(BUCKET, _submit(aws, "unchecked", face_check=False))
+    _checked(aws, detector, "unchecked", face_check=False)  # no answer queued: a call of the detector would fail
     assert _counted() == {"FacePrecheck_skipped": [1.0]}
 
 
@@ -125,11 +103,8 @@ def test_the_manifest_can_turn_the_check_off_for_one_job(aws: dict[str, Any], de
 def test_a_detector_error_lets_the_job_go_on_and_is_counted(aws: dict[str, Any], detector: Stubber) -> None:
     _answers(detector, {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 60.00 seconds"},
              function_error="Unhandled", job_id="detector-down")
-    store = JobStore(aws["table"])
-    with pytest.raises(VendorReached):
-        _starter(aws, detector).handle_upload(BUCKET, _submit(aws, "detector-down"))
+    _checked(aws, detector, "detector-down")  # the job goes on, unchecked
     assert _counted() == {"FacePrecheck_unavailable": [1.0]}
-    assert store.get("detector-down") is None  # the vendor's (test) failure gave the claim back, as always
 
 
 def test_a_detector_that_cannot_be_reached_gives_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:

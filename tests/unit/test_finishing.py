@@ -14,14 +14,13 @@ import pytest
 
 from faceswap.errors import ErrorReport, TaskStillRunning, VendorTaskExpired, VendorTaskFailed, VendorUnavailable
 from faceswap.finishing import Finisher
-from faceswap.jobs import JobSpec
 from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 from faceswap.states import FinalizeOutput
 from faceswap.youcam.client import YouCamClient
 from faceswap.youcam.errors import InvalidApiKey, InvalidTaskId, ResultDownloadFailed, ServerError
 from faceswap.youcam.models import TaskStatus
-from tests.unit.conftest import BUCKET
+from tests.unit.conftest import BUCKET, submit_job
 
 JOB, TASK = "holiday", "task-1"
 RESULT = b"\x00\x00\x00\x18ftypmp42 the swapped video"
@@ -61,10 +60,8 @@ def _succeeded() -> TaskStatus:
 
 @pytest.fixture
 def store(aws: dict[str, Any]) -> JobStore:
-    store = JobStore(aws["table"])
-    claim = store.claim(JobSpec(JOB, "videos/clip.mp4", "faces/face.png"), "attempt")
-    store.mark_submitted(JOB, claim.token, TASK, 1, 1.0, 5)
-    return store
+    submit_job(aws["table"], JOB, TASK)
+    return JobStore(aws["table"])
 
 
 @pytest.fixture

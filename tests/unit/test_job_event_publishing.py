@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from moto import mock_aws
 
 from faceswap import aws as faceswap_aws
 from faceswap import wiring
+from faceswap.claims import Claims
 from faceswap.errors import ErrorReport
 from faceswap.event_bus import MAX_ENTRIES, EventPublisher, Outgoing
 from faceswap.job_events import JobStateChange, Rejections
@@ -150,11 +152,11 @@ def stream_batch(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         TableName="jobs", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    store = JobStore(table)
-    token = store.claim(JobSpec("clip", "videos/clip.mp4", "faces/face.jpg"), "req-1").token
-    store.mark_creating("clip", token)
-    store.mark_submitted("clip", token, "task-1", 1, 3.0, 5)
-    store.mark_succeeded("clip", "results/clip/output.mp4")
+    claims = Claims(table, time.time)
+    token = claims.claim(JobSpec("clip", "videos/clip.mp4", "faces/face.jpg"), "req-1").token
+    claims.mark_creating("clip", token, time.time())
+    claims.mark_submitted("clip", token, "task-1", 1, 3.0, 5)
+    JobStore(table).mark_succeeded("clip", "results/clip/output.mp4")
     Rejections(table).record("bad", "jobs/bad.json", ErrorReport("JobRejected", "manifest_invalid", "m", "f"))
     _clear_caches()
     yield {"Records": _stream_records(table.latest_stream_arn)}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,14 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto import mock_aws
 
+from faceswap.claims import Claims, InputFacts
 from faceswap.errors import ErrorReport
 from faceswap.job_events import MAX_TEXT, REJECTION_TTL_SECONDS, JobEvents, JobStateChange, Rejections
 from faceswap.jobs import JobSpec
 from faceswap.records import JobStore
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+FACTS = InputFacts(video_bytes=1000, face_bytes=100, duration_seconds=3.0)
 JOB = JobSpec("clip", "videos/clip.mp4", "faces/face.jpg", source_key="jobs/clip.json")
 EVENTS = JobEvents("media", "results/")
 NO_FACE = ErrorReport.for_vendor_task("error_no_face", "No face found in the source video.")
@@ -82,17 +83,23 @@ def store(table: Any, clock: Clock) -> JobStore:
     return JobStore(table, clock)
 
 
-def submit(store: JobStore, clock: Clock, token: str) -> None:
-    store.mark_creating(JOB.job_id, token)
+@pytest.fixture
+def claims(table: Any, clock: Clock) -> Claims:
+    return Claims(table, clock)
+
+
+def submit(claims: Claims, clock: Clock, token: str) -> None:
+    claims.mark_creating(JOB.job_id, token, clock.now)
     clock.now += 2
-    store.mark_submitted(JOB.job_id, token, "task-1", 1, 3.0, 5)
+    claims.mark_submitted(JOB.job_id, token, "task-1", 1, 3.0, 5)
 
 
 # --- what each change of a JOB# record publishes --------------------------------------------------------------------
-def test_a_job_that_succeeds_publishes_started_then_succeeded(table: Any, store: JobStore, clock: Clock) -> None:
+def test_a_job_that_succeeds_publishes_started_then_succeeded(
+        table: Any, claims: Claims, store: JobStore, clock: Clock) -> None:
     stream = Stream(table)
-    claim = store.claim(JOB, "req-1")
-    submit(store, clock, claim.token)
+    claim = claims.claim(JOB, "req-1")
+    submit(claims, clock, claim.token)
     clock.now += 30
     assert store.mark_succeeded(JOB.job_id, "results/clip/output.mp4")
     assert not store.mark_succeeded(JOB.job_id, "results/clip/output.mp4")  # Finalize retried: no second write
@@ -110,9 +117,10 @@ def test_a_job_that_succeeds_publishes_started_then_succeeded(table: Any, store:
     assert succeeded.error is None and succeeded.vendor_task_id == "task-1"
 
 
-def test_a_vendor_failure_publishes_failed_once_with_what_to_fix(table: Any, store: JobStore, clock: Clock) -> None:
+def test_a_vendor_failure_publishes_failed_once_with_what_to_fix(
+        table: Any, claims: Claims, store: JobStore, clock: Clock) -> None:
     stream = Stream(table)
-    submit(store, clock, store.claim(JOB, "req-1").token)
+    submit(claims, clock, claims.claim(JOB, "req-1").token)
     assert store.mark_failed(JOB.job_id, NO_FACE)
     assert not store.mark_failed(JOB.job_id, ErrorReport("ExecutionAborted", "aborted", "stopped", "re-run"))
 
@@ -125,64 +133,52 @@ def test_a_vendor_failure_publishes_failed_once_with_what_to_fix(table: Any, sto
         "results/clip/error.json", None)
 
 
-def test_a_job_refused_before_its_task_publishes_failed_alone(table: Any, store: JobStore) -> None:
+def test_a_job_refused_before_its_task_publishes_failed_alone(table: Any, claims: Claims, store: JobStore) -> None:
     stream = Stream(table)
-    store.claim(JOB, "req-1")
+    claims.claim(JOB, "req-1")
     store.mark_failed(JOB.job_id, ErrorReport("MediaInvalid", "video_fps_too_high", "60 fps", "Use 30 fps"))
     [failed] = stream.events()
     assert (failed.state, failed.sequence, failed.vendor_task_id, failed.units) == ("FAILED", 1, None, None)
 
 
-def test_claims_released_taken_over_or_marked_creating_publish_nothing(table: Any, store: JobStore) -> None:
+def test_claims_released_taken_over_or_marked_creating_publish_nothing(table: Any, claims: Claims,
+                                                                       store: JobStore) -> None:
     stream = Stream(table)
-    claim = store.claim(JOB, "req-1")
-    store.release(JOB.job_id, claim.token)
-    store.claim(JOB, "req-2")
+    claim = claims.claim(JOB, "req-1")
+    claims.release(JOB.job_id, claim.token)
+    claims.claim(JOB, "req-2")
     existing = store.get(JOB.job_id)
     assert existing is not None
-    token = store.take_over(JOB.job_id, existing, "req-3")
-    assert token is not None
-    store.mark_creating(JOB.job_id, token)
+    taken = claims.take_over(JOB.job_id, existing, "req-3")
+    assert taken is not None
+    claims.mark_creating(JOB.job_id, taken[0], 0)
     changes = stream.images()
     assert len(changes) == 5 and [e for old, new in changes if (e := EVENTS.event_for(old, new))] == []
 
 
-def test_queued_is_published_the_first_time_only_and_counts_in_the_sequence(table: Any, store: JobStore,
-                                                                              clock: Clock) -> None:
-    """The record contract with admission (faceswap.starter): a queued job's record says QUEUED with
-    `queued_since` (the first time it was queued) and keeps `queued_since` when it leaves the queue."""
+def test_queued_is_published_the_first_time_only_and_counts_in_the_sequence(table: Any, claims: Claims,
+                                                                              store: JobStore, clock: Clock) -> None:
+    """A job that waits in the start queue twice (faceswap.claims): one QUEUED, from the first time."""
     stream = Stream(table)
-    claim = store.claim(JOB, "req-1")
-    queue(table, "no_slot", clock.now)
-    table.update_item(Key={"pk": "JOB#clip"}, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
-                      ExpressionAttributeValues={":s": "STARTING"})  # admitted, then out of slots again
-    queue(table, "rate_limited", clock.now + 60)
-    table.update_item(Key={"pk": "JOB#clip"}, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "state"},
-                      ExpressionAttributeValues={":s": "STARTING"})
-    submit(store, clock, claim.token)
+    token = claims.claim(JOB, "req-1").token
+    claims.mark_queued(JOB.job_id, token, "qt-1", "no_free_slot", clock.now, FACTS)
+    taken = claims.take_queued(JOB.job_id, "message-2", "qt-1")  # admitted, then out of create tokens
+    assert taken is not None
+    claims.mark_queued(JOB.job_id, taken[0], "qt-2", "no_rate_token", clock.now + 60, FACTS)
+    taken = claims.take_queued(JOB.job_id, "message-3", "qt-2")
+    assert taken is not None
+    submit(claims, clock, taken[0])
     store.mark_succeeded(JOB.job_id, "results/clip/output.mp4")
 
     events = stream.events()
     assert [(e.state, e.sequence) for e in events] == [("QUEUED", 1), ("STARTED", 2), ("SUCCEEDED", 3)]
-    assert (events[0].queue_reason, events[0].timings.queued_at) == ("no_slot", "2025-10-09T08:53:20Z")
+    assert (events[0].queue_reason, events[0].timings.queued_at) == ("no_free_slot", "2025-10-09T08:53:20Z")
     assert events[2].timings.queued_at == "2025-10-09T08:53:20Z" and events[2].queue_reason is None
 
 
-def queue(table: Any, reason: str, now: float) -> None:
-    table.update_item(
-        Key={"pk": "JOB#clip"}, UpdateExpression="SET #s = :s, queued_since = if_not_exists(queued_since, :t), "
-                                                 "queue_reason = :r",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":s": "QUEUED", ":t": _iso(now), ":r": reason})
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-def test_other_items_and_removals_publish_nothing(table: Any, store: JobStore) -> None:
+def test_other_items_and_removals_publish_nothing(table: Any, claims: Claims, store: JobStore) -> None:
     stream = Stream(table)
-    store.claim(JOB, "req-1")
+    claims.claim(JOB, "req-1")
     store.mark_failed(JOB.job_id, NO_FACE)
     table.put_item(Item={"pk": "TASK#task-1", "job_id": "clip"})
     table.put_item(Item={"pk": "ADMISSION", "version": 1, "state": "FAILED"})
@@ -190,9 +186,9 @@ def test_other_items_and_removals_publish_nothing(table: Any, store: JobStore) -
     assert [e.state for e in stream.events()] == ["FAILED"]
 
 
-def test_long_error_texts_are_clipped(table: Any, store: JobStore) -> None:
+def test_long_error_texts_are_clipped(table: Any, claims: Claims, store: JobStore) -> None:
     stream = Stream(table)
-    store.claim(JOB, "req-1")
+    claims.claim(JOB, "req-1")
     store.mark_failed(JOB.job_id, ErrorReport("X", "pipeline_error", "m" * 30_000, "f"))
     [failed] = stream.events()
     assert failed.error is not None and len(failed.error.message) == MAX_TEXT

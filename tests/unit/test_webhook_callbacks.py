@@ -21,11 +21,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from faceswap.callbacks import Callbacks
-from faceswap.jobs import JobSpec
 from faceswap.records import JobStore
 from local.aws import dynamodb_atomic
 from local.aws.server import MotoServer
 from local.eventually import eventually
+from tests.unit.conftest import submit_job
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -43,9 +43,7 @@ class Stack:
 
     def waiting_task(self, task_id: str) -> str:
         """A submitted job whose execution waits on a task token; returns that token."""
-        store = JobStore(self.table)
-        claim = store.claim(JobSpec(f"job-{task_id}", "videos/v.mp4", "faces/f.png"), "attempt")
-        store.mark_submitted(f"job-{task_id}", claim.token, task_id, units=1, duration_seconds=1.0, interval_seconds=5)
+        submit_job(self.table, f"job-{task_id}", task_id)
         self.sfn.start_execution(stateMachineArn=self.machine, name=task_id,
                                  input=json.dumps({"pk": f"TOKEN#{task_id}"}))
         item = eventually(lambda: self.table.get_item(Key={"pk": f"TOKEN#{task_id}"}, ConsistentRead=True).get(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
     from faceswap.youcam.client import YouCamClient
@@ -40,6 +41,11 @@ def s3() -> S3Client:
 @cache
 def sfn() -> SFNClient:
     return boto3.client("stepfunctions")
+
+
+@cache
+def sqs() -> SQSClient:
+    return boto3.client("sqs")
 
 
 @cache

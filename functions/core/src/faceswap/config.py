@@ -106,10 +106,14 @@ class PipelineSettings:
     results_prefix: str = layout.RESULTS_PREFIX
     state_machine_arn: str = ""
     webhook_secret_arn: str = ""
-    start_timeout_seconds: int = 600
-    # Lambda retries a failed event a minute after the failure at the soonest: a delivery with the same request id
-    # that comes sooner is a duplicate of a live attempt, not a retry of a dead one.
-    retry_min_age_seconds: int = 55
+    # A claim older than this belongs to a dead attempt (the function's timeout + a minute of clock margin).
+    start_timeout_seconds: int = 360
+    start_queue_url: str = ""  # a job that must wait goes back to this queue (the start function's)
+    input_mode: str = "upload"  # "upload": through the vendor's File API; "url": presigned GET URLs of the inputs
+    input_url_ttl_seconds: int = 3600  # url mode: how long the vendor may take to fetch them
+    # upload mode: a retried start reuses the vendor's file ids while they are younger than this (the File API's
+    # own limit is not published; unconfirmed)
+    vendor_file_ttl_seconds: int = 3600
     # The face pre-check: the detector function's name (empty: not deployed, no pre-check), how many video frames
     # it samples, and its timeout (the start function waits for it that long, plus a margin).
     face_detector_function: str = ""
@@ -131,8 +135,11 @@ class PipelineSettings:
             results_prefix=env.get(Env.RESULTS_PREFIX, layout.RESULTS_PREFIX),
             state_machine_arn=env.get(Env.STATE_MACHINE_ARN, ""),
             webhook_secret_arn=env.get(Env.WEBHOOK_SECRET_ARN, ""),
-            start_timeout_seconds=_env_int(Env.START_TIMEOUT_SECONDS, 600),
-            retry_min_age_seconds=_env_int(Env.RETRY_MIN_AGE_SECONDS, 55),
+            start_timeout_seconds=_env_int(Env.START_TIMEOUT_SECONDS, 360),
+            start_queue_url=env.get(Env.START_QUEUE_URL, ""),
+            input_mode=env.get(Env.INPUT_MODE, "upload"),
+            input_url_ttl_seconds=_env_int(Env.INPUT_URL_TTL_SECONDS, 3600),
+            vendor_file_ttl_seconds=_env_int(Env.VENDOR_FILE_TTL_SECONDS, 3600),
             face_detector_function=env.get(Env.FACE_DETECTOR_FUNCTION, ""),
             face_precheck_samples=_env_int(Env.FACE_PRECHECK_SAMPLES, 8),
             face_detector_timeout_seconds=_env_int(Env.FACE_DETECTOR_TIMEOUT_SECONDS, 60),

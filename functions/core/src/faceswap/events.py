@@ -1,11 +1,12 @@
-"""The AWS events that start functions, as Powertools' parser models: an upload (S3 notification, or its dead letter
-replayed as is) and an execution's status change (EventBridge)."""
+"""The events that start functions, as Powertools' parser models: a message of the start queue (an S3 notification,
+S3's test event, or a job the start function sent back to wait) and an execution's status change (EventBridge)."""
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, S3Model
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, S3Model, SqsRecordModel
 from aws_lambda_powertools.utilities.parser.models.s3 import (
     S3Bucket,
     S3Identity,
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.parser.models.s3 import (
     S3RequestParameters,
     S3ResponseElements,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Json, ValidationError
 
 
 # S3's notification, as Powertools models it, less four fields the local stack's S3 (moto 5.2.5) leaves out and
@@ -48,16 +49,46 @@ class UploadEvent(S3Model):
     Records: list[UploadRecord]  # type: ignore[assignment]
 
 
-class _RequestContext(BaseModel):
-    requestId: str = ""
+class S3TestEvent(BaseModel):
+    """What S3 sends once when a notification to the queue is configured: nothing to do."""
+
+    Event: Literal["s3:TestEvent"]
 
 
-class UploadDeadLetter(BaseModel):
-    """The start function's on-failure destination record: the S3 event, and the request id of the attempts that
-    ended (so their abandoned claim can be taken over at once)."""
+class QueuedJob(BaseModel):
+    """A job as its waiting message carries it: what JobSpec holds, so the manifest is not read again."""
 
-    requestContext: _RequestContext
-    requestPayload: UploadEvent
+    name: str
+    video_key: str
+    face_key: str
+    run: int = 1
+    source_key: str = ""
+    face_check: bool = True
+
+
+class Ticket(BaseModel):
+    """The job's place in the admission queue (faceswap.admission.QueueTicket)."""
+
+    number: int
+    queued_at: float
+    credit_short_since: float | None = None
+
+
+class QueuedStart(BaseModel):
+    """A job the start function sent back to its queue to wait: admission said wait, or the vendor pushed back.
+    Only the message carrying the job's current `queue_token` may take it back (faceswap.claims)."""
+
+    queued_start: Literal[1] = 1  # tells this body from an S3 notification
+    job: QueuedJob
+    queue_token: str
+    ticket: Ticket
+    reason: str
+
+
+class StartQueueRecord(SqsRecordModel):
+    """One message of the start queue, its body parsed."""
+
+    body: Json[UploadEvent | QueuedStart | S3TestEvent]
 
 
 class ExecutionStatusDetail(BaseModel):

@@ -68,7 +68,7 @@ PARTITION_KEY: Final = "pk"
 TTL_ATTRIBUTE: Final = "expires_at"
 JOB_KEY_PREFIX: Final = "JOB#"  # one item per job: its state, keys, vendor task, timings, error
 TASK_KEY_PREFIX: Final = "TASK#"  # one item per vendor task: where the callback token meets the webhook
-ADMISSION_KEY: Final = "ADMISSION"  # reserved: the one admission item (slots, rate, breaker; issue 11)
+ADMISSION_KEY: Final = "ADMISSION"  # the admission item (slots, rate, breaker, credit); ADMISSION#QUEUE beside it
 REJECTED_KEY_PREFIX: Final = "REJECTED#"  # an upload rejected before it became a job: its FAILED event's outbox
 
 
@@ -85,7 +85,7 @@ def rejected_key(upload_key: str) -> str:
 
 
 # --- job states: the JOB# item's `state`, and `state` in status.json and error.json ---------------------------------
-QUEUED: Final = "QUEUED"  # reserved: admitted, waiting for a slot (issue 11)
+QUEUED: Final = "QUEUED"  # validated, waiting in the start queue for admission (a slot, a create, credit)
 STARTING: Final = "STARTING"  # claimed by the start function; the vendor task does not exist yet
 SUBMITTED: Final = "SUBMITTED"  # the vendor task exists; the job's execution waits for it
 SUCCEEDED: Final = "SUCCEEDED"
@@ -116,7 +116,10 @@ class Env:
     # One function's own.
     STATE_MACHINE_ARN: Final = "STATE_MACHINE_ARN"  # the start function
     START_TIMEOUT_SECONDS: Final = "START_TIMEOUT_SECONDS"  # the start function: a claim's lease
-    RETRY_MIN_AGE_SECONDS: Final = "RETRY_MIN_AGE_SECONDS"  # the start function
+    START_QUEUE_URL: Final = "START_QUEUE_URL"  # the start function: where a waiting job goes back to
+    INPUT_MODE: Final = "INPUT_MODE"  # the start function: "upload" (File API) or "url" (presigned GET URLs)
+    INPUT_URL_TTL_SECONDS: Final = "INPUT_URL_TTL_SECONDS"  # the start function, url mode: the URLs' life
+    VENDOR_FILE_TTL_SECONDS: Final = "VENDOR_FILE_TTL_SECONDS"  # upload mode: how long vendor file ids are reused
     WEBHOOK_SECRET_ARN: Final = "WEBHOOK_SECRET_ARN"  # the webhook
     FACE_DETECTOR_FUNCTION: Final = "FACE_DETECTOR_FUNCTION"  # the start function, when the pre-check is deployed
     FACE_PRECHECK_SAMPLES: Final = "FACE_PRECHECK_SAMPLES"
@@ -141,6 +144,21 @@ class Env:
     YOUCAM_RETRY_CREATE_ON_SERVER_ERROR: Final = "YOUCAM_RETRY_CREATE_ON_SERVER_ERROR"
     YOUCAM_TRANSFER_CHUNK_BYTES: Final = "YOUCAM_TRANSFER_CHUNK_BYTES"
     YOUCAM_MOV_CONTENT_TYPE: Final = "YOUCAM_MOV_CONTENT_TYPE"
+    # Admission (faceswap.admission.settings): the start function, and the functions that release slots.
+    MAX_TASKS_IN_FLIGHT: Final = "MAX_TASKS_IN_FLIGHT"
+    MAX_CREATES_PER_SECOND: Final = "MAX_CREATES_PER_SECOND"
+    CREATE_BURST: Final = "CREATE_BURST"
+    MAX_QUEUE_WAIT_SECONDS: Final = "MAX_QUEUE_WAIT_SECONDS"
+    CREDIT_WAIT_SECONDS: Final = "CREDIT_WAIT_SECONDS"
+    CREDIT_CACHE_SECONDS: Final = "CREDIT_CACHE_SECONDS"
+    ADMISSION_START_LEASE_SECONDS: Final = "ADMISSION_START_LEASE_SECONDS"
+    ADMISSION_RUN_LEASE_SECONDS: Final = "ADMISSION_RUN_LEASE_SECONDS"
+    BREAKER_THRESHOLD: Final = "BREAKER_THRESHOLD"
+    BREAKER_BACKOFF_SECONDS: Final = "BREAKER_BACKOFF_SECONDS"
+    BREAKER_MAX_BACKOFF_SECONDS: Final = "BREAKER_MAX_BACKOFF_SECONDS"
+    MIN_RECHECK_SECONDS: Final = "MIN_RECHECK_SECONDS"
+    MAX_RECHECK_SECONDS: Final = "MAX_RECHECK_SECONDS"
+    ADMISSION_INITIAL_HOLD_SECONDS: Final = "ADMISSION_INITIAL_HOLD_SECONDS"
     # Powertools' own.
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

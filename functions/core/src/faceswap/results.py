@@ -40,7 +40,7 @@ class ResultWriter:
 
 
 _PUBLIC = ("name", "run", "video_key", "face_key", "task_id", "units", "duration_seconds", "created_at",
-           "submitted_at", "finished_at", "output_key")
+           "queued_since", "queue_reason", "submitted_at", "finished_at", "output_key")
 
 
 def _public_fields(record: dict[str, Any]) -> dict[str, Any]:

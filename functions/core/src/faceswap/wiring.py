@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -11,11 +12,15 @@ from faceswap.records import JobStore
 from faceswap.results import ResultWriter
 
 if TYPE_CHECKING:
+    from faceswap.admission import AdmissionControl
+    from faceswap.claims import Claims
     from faceswap.event_bus import EventPublisher
     from faceswap.faces import FacePrecheck
     from faceswap.finishing import Finisher
     from faceswap.job_events import JobEvents, Rejections
+    from faceswap.reports import Reporter
     from faceswap.starter import JobStarter
+    from faceswap.submission import Submission
 
 
 @cache
@@ -30,22 +35,53 @@ def results() -> ResultWriter:
 
 
 @cache
+def admission() -> AdmissionControl:
+    from faceswap.admission import AdmissionControl, AdmissionSettings, DynamoAdmissionStore
+
+    return AdmissionControl(DynamoAdmissionStore(aws.jobs_table()), AdmissionSettings.from_env(), time.time,
+                            credit_source=lambda: int(aws.vendor_client().credit_balance()))
+
+
+@cache
 def finisher() -> Finisher:
     # Imported here: the webhook (which never finishes a job) does not load the state contracts (pydantic).
     from faceswap.finishing import Finisher
 
-    return Finisher(aws.s3(), aws.settings().bucket, store(), results())
+    return Finisher(aws.s3(), aws.settings().bucket, store(), results(), slots=admission())
 
 
 @cache
 def starter() -> JobStarter:
-    # Imported here: only the start function needs the manifest and the media checks.
+    # Imported here: only the start function needs the manifest, the media checks and admission.
+    from faceswap.claims import Claims
+    from faceswap.intake import Intake
     from faceswap.media import MediaLimits
     from faceswap.starter import JobStarter
 
-    return JobStarter(s3=aws.s3(), sfn=aws.sfn(), store=store(), results=results(), settings=aws.settings(),
-                      vendor=aws.vendor_client, limits=MediaLimits.from_env(), faces=face_precheck(),
+    s = aws.settings()
+    claims = Claims(aws.jobs_table(), time.time)
+    return JobStarter(intake=Intake(aws.s3(), s, MediaLimits.from_env(), face_precheck()), claims=claims,
+                      store=store(), report=reporter(), submission=_submission(claims), settings=s, clock=time.time,
                       rejections=rejections())
+
+
+@cache
+def reporter() -> Reporter:
+    from faceswap.reports import Reporter
+
+    return Reporter(store(), results())
+
+
+def _submission(claims: Claims) -> Submission:
+    from faceswap.requeue import StartQueue
+    from faceswap.submission import Submission
+    from faceswap.vendor_inputs import VendorInputs
+
+    s = aws.settings()
+    inputs = VendorInputs(aws.s3(), s.bucket, claims, s.input_mode, s.input_url_ttl_seconds,
+                          s.vendor_file_ttl_seconds, time.time)
+    return Submission(aws.sfn(), claims, admission(), inputs, StartQueue(aws.sqs(), s.start_queue_url),
+                      reporter(), s, aws.vendor_client, time.time)
 
 
 def face_precheck() -> FacePrecheck | None:

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from faceswap import layout
 from faceswap.admission.model import AdmissionState, Holder, Holders
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-ADMISSION_PK = "ADMISSION"
+ADMISSION_PK = layout.ADMISSION_KEY
 QUEUE_SUFFIX = "#QUEUE"
 
 

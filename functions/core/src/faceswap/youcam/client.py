@@ -74,6 +74,11 @@ class YouCamClient:
         """The File API path in use: the configured one until it answered 404 and the other one did not."""
         return self._file_path
 
+    @property
+    def server_error_means_not_created(self) -> bool:
+        """Deployed with faceswap:retry_create_on_server_error: a 5xx on create is taken to mean "not created"."""
+        return self._settings.retry_create_on_server_error
+
     def __repr__(self) -> str:
         return f"YouCamClient(base_url={self._base_url!r})"
 
