@@ -163,13 +163,13 @@ def _verdict(met: bool, judged: bool = True) -> str:
 
 
 def run(ctx: BenchContext) -> SectionResult:
-    """`python -m bench`'s section 8 (the sections' common entry point)."""
+    """`python -m bench`'s section 7 (the sections' common entry point)."""
     return section(ctx.smoke)
 
 
 def section(smoke: bool = False) -> SectionResult:
     """The same figures as a `python -m bench` section (smoke: 200 jobs only)."""
-    result = SectionResult("admission", "8 Admission at scale (the same code on a simulated clock, no AWS)")
+    result = SectionResult("admission", "7 Admission at scale (the same code on a simulated clock, no AWS)")
     for name in ("burst-200",) if smoke else ("burst-200", "burst-10k", "burst-100k"):
         f = simulate(name, SCENARIOS[name])
         result.add(f"{name}: utilisation of the cap", f"{f.utilisation:.3f}",

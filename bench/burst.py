@@ -1,4 +1,4 @@
-"""7. Burst: JOBS uploads at once through the deployed local stack, against an emulated vendor that runs at most CAP
+"""6. Burst: JOBS uploads at once through the deployed local stack, against an emulated vendor that runs at most CAP
 tasks (faceswap:max_tasks_in_flight = CAP): how well admission keeps the vendor's cap busy while jobs wait.
 
 Utilisation = the vendor's running tasks / CAP, integrated from its first create to its last (the busy period, while
@@ -22,7 +22,7 @@ from bench.stats import percentile
 from local.eventually import eventually
 from local.pipeline import LocalPipeline, function_environment
 
-NAME, TITLE = "burst", "7 Burst through the local stack (admission)"
+NAME, TITLE = "burst", "6 Burst through the local stack (admission)"
 JOBS, CAP, PROCESSING_SECONDS = 200, 20, 20.0
 SMOKE = (12, 3, 2.0)
 UTILISATION_TARGET, MAKESPAN_TARGET = 0.9, 1.2

@@ -88,7 +88,11 @@ def _module_of(module: str, event: Any) -> str:
     names no job) and the manifest's (the real start). They cost very differently."""
     if module != "start_job" or not isinstance(event, dict):
         return module
-    keys = [r.get("s3", {}).get("object", {}).get("key", "") for r in event.get("Records", [])]
+    bodies = [json.loads(r["body"]) for r in event.get("Records", []) if "body" in r]  # the start queue's
+    if any("job" in body for body in bodies):  # a job that admission sent back: a start attempt of its own
+        return "start_job"
+    records = [r for body in bodies for r in body.get("Records", [])] or event.get("Records", [])
+    keys = [r.get("s3", {}).get("object", {}).get("key", "") for r in records]
     return "start_job" if any(unquote(k).startswith("jobs/") for k in keys) else "start_job_event"
 
 

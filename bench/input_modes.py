@@ -1,4 +1,4 @@
-"""9. Input modes side by side, for a 100 MB video: `upload` (the start function streams both files through the
+"""8. Input modes side by side, for a 100 MB video: `upload` (the start function streams both files through the
 vendor's File API) against `url` (it hands the vendor presigned GET URLs; the vendor fetches them from S3 itself).
 Measured on the deployed local stack: the start function's duration for the job, the media bytes that went through
 it, and what that costs per 1,000 jobs. (Loopback networking: on AWS the upload takes as long as the link to the
@@ -17,7 +17,7 @@ from bench.stats import dollars, mib
 from local.media import make_video
 from local.pipeline import LocalPipeline, function_environment
 
-NAME, TITLE = "inputs", "9 Input modes: upload through the function vs presigned URLs (100 MB video)"
+NAME, TITLE = "inputs", "8 Input modes: upload through the function vs presigned URLs (100 MB video)"
 START = "PipelineIngestStartJob"
 START_MEMORY_MB = 512
 FULL_SIZE, SMOKE_SIZE = 100 * 10**6 - 4096, 4 * 10**6  # the vendor's limit is 100 MB

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from local.aws import sqs_queues
 from local.aws.event_batches import Counters, MappingConfig, RecordFilter, failed_items, sqs_filter_view
-from local.aws.time_warp import scaled, time_scale
+from local.aws.time_warp import scaled
 
 # (function ARN, event) -> (payload, is_error): a synchronous invocation through the local Lambda runtime.
 Invoke = Callable[[str, dict[str, Any]], tuple[str, bool]]
@@ -103,7 +104,7 @@ class SqsPoller:
             remaining = window_end - time.monotonic()
             if remaining <= 0:
                 break
-            wait = min(20, math.ceil(remaining / time_scale()), _long_poll_seconds())
+            wait = min(20, math.ceil(remaining / sqs_queues.time_scale()), _long_poll_seconds())
             batch += self._receive(min(MAX_RECEIVE, wanted - len(batch)), wait)
         return batch
 
@@ -187,6 +188,7 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _long_poll_seconds() -> int:
-    """WaitTimeSeconds (declared, 1-20) that lasts about LONG_POLL_S at the current time scale."""
-    return max(1, min(20, round(LONG_POLL_S / time_scale())))
+    """WaitTimeSeconds (declared, 1-20) that lasts about LONG_POLL_S on the queues' time scale (which may differ
+    from the stack's: the pipeline runs SQS in real time), so that stop() never waits for a long poll longer."""
+    return max(1, min(20, round(LONG_POLL_S / sqs_queues.time_scale())))
 

@@ -53,6 +53,11 @@ def scaled(seconds: float) -> float:
     return seconds * _scale
 
 
+def time_scale() -> float:
+    """The queues' scale: what a declared SQS duration (a delay, WaitTimeSeconds) lasts per second."""
+    return _scale
+
+
 def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
     if _patches.applied:

@@ -108,12 +108,16 @@ def test_a_worker_records_botocore_calls_once_botocore_is_imported(tmp_path: Pat
             s3.put_object(Bucket="b", Key="k", Body=b"secret")
         except Exception:
             pass
+        s3.generate_presigned_url("get_object", Params={{"Bucket": "b", "Key": "in"}}, ExpiresIn=60)
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin", "AWS_MAX_ATTEMPTS": "1"})
     assert result.returncode == 0, result.stderr
-    [call] = records(log)
+    call, presigned = records(log)
     assert call == {"kind": "call", "session": "s1", "principal": {"type": "function", "name": "fn"},
-                    "service": "s3", "operation": "PutObject", "region": "us-east-1",
+                    "service": "s3", "operation": "PutObject", "region": "us-east-1", "via": "SDK call",
                     "params": {"Bucket": "b", "Key": "k"}}
+    # A presigned URL: the GET its holder makes later is authorised against the signer, so it is the signer's call.
+    assert presigned == {**call, "operation": "GetObject", "via": "presigned URL",
+                         "params": {"Bucket": "b", "Key": "in"}}
     assert RECORDER_ENV == "_LOCAL_AWS_CALL_RECORDER"

@@ -86,12 +86,24 @@ def test_the_token_bucket_limits_the_create_rate() -> None:
 
 
 def test_a_job_that_never_waited_does_not_jump_the_queue() -> None:
-    waiting = fresh(holders=holding("a", "b"), next_ticket=4, served=2)  # one slot free, two numbered jobs waiting
+    # One slot free, two numbered jobs waiting, the last of them admitted a second ago: the queue is moving.
+    waiting = fresh(holders=holding("a", "b"), next_ticket=4, served=2, served_at=NOW - 1)
     assert reason(ask(waiting)) == NO_SLOT
     assert ask(waiting, ticket=QueueTicket(4, NOW - 60)).decision == Admitted("j")  # a numbered one takes it
     step = ask(waiting, ticket=QueueTicket(3, NOW - 60))
-    assert step.served_delta == 1  # and leaves the queue count
-    assert ask(fresh(holders=holding("a"), next_ticket=1, served=0)).decision == Admitted("j")  # 2 free > 1 waiting
+    assert step.served_delta == 1 and step.state.served_at == NOW  # and leaves the queue count
+    moving = replace(waiting, next_ticket=3)
+    assert ask(replace(moving, holders=holding("a"))).decision == Admitted("j")  # 2 free > 1 waiting
+
+
+def test_free_slots_the_numbered_jobs_leave_unclaimed_go_to_whoever_asks() -> None:
+    """A burst's first deliveries come before the numbered jobs' re-sent messages: slots must not idle meanwhile."""
+    stalled = fresh(holders=holding("a"), next_ticket=50, served=0, served_at=NOW - S.queue_stall_seconds)
+    step = ask(stalled)
+    assert step.decision == Admitted("j") and step.served_delta == 0 and step.state.served_at == stalled.served_at
+    never_served = fresh(next_ticket=50, served=0)
+    assert ask(never_served).decision == Admitted("j")
+    assert reason(ask(replace(stalled, served_at=NOW - S.queue_stall_seconds + 1))) == NO_SLOT
 
 
 def test_an_expired_lease_frees_its_slot() -> None:

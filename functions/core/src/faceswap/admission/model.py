@@ -39,6 +39,7 @@ class AdmissionState:
     hold_count: float = 0.0
     next_ticket: int = 0  # queue numbers handed out to waiting jobs
     served: int = 0  # queue numbers that left the queue (admitted or refused)
+    served_at: float = 0.0  # when a numbered job last took a slot (0: never): is the queue claiming free slots?
     version: int = 0  # 0: the item does not exist yet
 
     @classmethod

@@ -63,6 +63,8 @@ def decide(state: AdmissionState, request: AdmissionRequest, now: float, setting
     if blocked is not None:
         return Step(blocked, current, changed, served_delta=_leaves(blocked, ticket))
     admitted = admit(current, request.job_id, request.units, now, settings)
+    if ticket.number:
+        admitted = replace(admitted, served_at=now)
     return Step(Admitted(request.job_id), admitted, True, served_delta=1 if ticket.number else 0)
 
 
@@ -79,8 +81,9 @@ def _blocked(state: AdmissionState, request: AdmissionRequest, ticket: QueueTick
     ticket = replace(ticket, credit_short_since=None)
     free = settings.max_tasks_in_flight - len(state.holders)
     # A job that never waited does not jump the queue: it takes a free slot only when there is one for every
-    # numbered job as well. A numbered job takes any free slot (work-conserving, whatever its place).
-    if free <= 0 or (ticket.number == 0 and queued(state) >= free):
+    # numbered job as well, or when the numbered jobs have not claimed one for a while (they are not coming yet).
+    # A numbered job takes any free slot (work-conserving, whatever its place).
+    if free <= 0 or (ticket.number == 0 and queued(state) >= free and not queue_stalled(state, now, settings)):
         return _wait(NO_SLOT, ticket, now, settings)
     if tokens_at(state, now, settings) < 1:
         return _wait(NO_TOKEN, ticket, now, settings)
@@ -138,6 +141,10 @@ def reclaim_expired(state: AdmissionState, now: float) -> tuple[AdmissionState, 
 def tokens_at(state: AdmissionState, now: float, settings: AdmissionSettings) -> float:
     refill = max(0.0, now - state.tokens_at) * settings.max_creates_per_second
     return min(settings.create_burst, state.tokens + refill)
+
+
+def queue_stalled(state: AdmissionState, now: float, settings: AdmissionSettings) -> bool:
+    return not state.served_at or now - state.served_at >= settings.queue_stall_seconds
 
 
 def queued(state: AdmissionState) -> int:

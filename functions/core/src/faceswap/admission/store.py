@@ -8,6 +8,7 @@
     credit_balance, credit_read_at, charged          N   cached vendor balance, units charged since it was read
     hold_sum, hold_count                             N   slot hold times (added by release, decayed by admit)
     served             N   queue numbers that left the queue (ADDed, never SET: see below)
+    served_at          N   when a numbered job last took a slot (free slots unclaimed since go to any job)
 
     pk = "ADMISSION#QUEUE"
     next_ticket        N   queue numbers handed out: ADDed by every job's first wait, without a read or condition
@@ -81,10 +82,10 @@ class DynamoAdmissionStore:
                                   ":bf": state.breaker_failures, ":bo": state.breaker_openings,
                                   ":ou": _num(state.open_until), ":cr": _num(state.credit_read_at),
                                   ":ch": state.charged, ":hs": _num(state.hold_sum), ":hc": _num(state.hold_count),
-                                  ":new": state.version + 1}
+                                  ":sa": _num(state.served_at), ":new": state.version + 1}
         sets = ("holders = :h, tokens = :t, tokens_at = :ta, breaker_failures = :bf, breaker_openings = :bo, "
                 "open_until = :ou, credit_read_at = :cr, charged = :ch, hold_sum = :hs, hold_count = :hc, "
-                "version = :new")
+                "served_at = :sa, version = :new")
         if state.credit_balance is not None:
             sets += ", credit_balance = :cb"
             values[":cb"] = state.credit_balance
@@ -155,7 +156,7 @@ def state_from_item(item: dict[str, Any]) -> AdmissionState:
         open_until=float(item["open_until"]), credit_balance=int(balance) if balance is not None else None,
         credit_read_at=float(item["credit_read_at"]), charged=int(item["charged"]),
         hold_sum=float(item["hold_sum"]), hold_count=float(item["hold_count"]), version=int(item["version"]),
-        next_ticket=next_ticket, served=served)
+        next_ticket=next_ticket, served=served, served_at=float(item.get("served_at", 0)))
 
 
 def _holder_item(holder: Holder) -> dict[str, Any]:
