@@ -39,6 +39,7 @@ def plot_against_cap(traces: dict[str, Trace], cap: int, title: str, x_label: st
     ax.set_title(title)
     ax.legend(loc="lower center", fontsize=8)
     fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no .build/bench yet
     fig.savefig(path)
     plt.close(fig)
     return path

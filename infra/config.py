@@ -49,8 +49,8 @@ class PipelineConfig:
         "auto", "Unit of the API's `polling_interval` (unconfirmed): `auto` reads values over 300 as milliseconds.",
         "`auto`, `s`, `ms`")
     retry_create_on_server_error: bool = setting(
-        False, "Retry *create task* after a 5xx or a lost answer. Off: the job fails with `task_create_uncertain` "
-        "rather than risk a second, billed task.", "`true`, `false`")
+        False, "Retry *create task* after a 5xx or a lost answer (a lasting 5xx: the job waits in the queue). Off: the "
+        "job fails with `task_create_uncertain` rather than risk a second, billed task.", "`true`, `false`")
     default_polling_interval_seconds: int = setting(
         5, "Wait between two polls when the API sends no `polling_interval` (the API's own is capped at 105 s: one "
         "Wait of the Express poller, whose worst case must stay under 5 minutes).", "1 to 105")
