@@ -1,4 +1,5 @@
-"""moto in process for the start function's unit tests: the media bucket with a clip and a face, the jobs table."""
+"""moto in process for the unit tests (`in_process_aws`), and for the start function's: the media bucket with a clip
+and a face, the jobs table (`aws`)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,26 @@ PARENT_LOGGER = Logger()  # the core logs through Powertools child loggers, as u
 
 
 @pytest.fixture
-def aws(media: Media, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def in_process_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in this process, with test credentials and no endpoint of a local stack: every unit test's AWS."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.upload_file(str(media.video(seconds=1, size=(160, 96))), BUCKET, VIDEO)
-        s3.upload_file(str(media.face), BUCKET, FACE)
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-        yield {"s3": s3, "table": table}
+        yield
+
+
+@pytest.fixture
+def aws(media: Media, in_process_aws: None) -> Iterator[dict[str, Any]]:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.upload_file(str(media.video(seconds=1, size=(160, 96))), BUCKET, VIDEO)
+    s3.upload_file(str(media.face), BUCKET, FACE)
+    table = boto3.resource("dynamodb").create_table(
+        TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    yield {"s3": s3, "table": table}
 
 
 def submit_job(table: Any, job_id: str, task_id: str) -> None:

@@ -14,7 +14,6 @@ import boto3
 import cv2
 import numpy as np
 import pytest
-from moto import mock_aws
 
 from detect_faces.check import FaceCheckResult, check_faces
 from detect_faces.haar import HaarFaceDetector
@@ -131,25 +130,22 @@ class _Context:
 
 
 @pytest.fixture
-def s3_with_media(files: Files, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def s3_with_media(files: Files, in_process_aws: None, monkeypatch: pytest.MonkeyPatch,
+                  tmp_path: Path) -> Iterator[Path]:
     """Moto S3 holding the media; yields the directory the handler's temporary files go to."""
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "POWERTOOLS_TRACE_DISABLED": "1",
-                        "POWERTOOLS_METRICS_NAMESPACE": "FaceSwapTest"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FaceSwapTest")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        for key, path in {"videos/face.mp4": files.face_video, "videos/cup.mp4": files.no_face_video,
-                          "faces/face.png": files.face_photo, "faces/cup.png": files.no_face_photo}.items():
-            s3.upload_file(str(path), BUCKET, key)
-        from detect_faces import app
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    for key, path in {"videos/face.mp4": files.face_video, "videos/cup.mp4": files.no_face_video,
+                      "faces/face.png": files.face_photo, "faces/cup.png": files.no_face_photo}.items():
+        s3.upload_file(str(path), BUCKET, key)
+    from detect_faces import app
 
-        app._s3.cache_clear()  # a client made inside this moto context
-        yield tmp_path
-        app._s3.cache_clear()
+    app._s3.cache_clear()  # a client made inside this moto context
+    yield tmp_path
+    app._s3.cache_clear()
 
 
 @pytest.mark.parametrize(("video", "photo", "expected"), [

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from faceswap import aws as faceswap_aws
 from faceswap import wiring
@@ -102,16 +101,6 @@ def test_nothing_to_publish_calls_nothing(stubbed: tuple[EventPublisher, Stubber
 
 
 # --- through moto's EventBridge: the envelope a rule's target receives ----------------------------------------------
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
-
-
 def queue_for_rule(pattern: dict[str, Any]) -> tuple[Any, str]:
     sqs, events = boto3.client("sqs"), boto3.client("events")
     url = sqs.create_queue(QueueName="job-events")["QueueUrl"]
@@ -121,7 +110,7 @@ def queue_for_rule(pattern: dict[str, Any]) -> tuple[Any, str]:
     return sqs, url
 
 
-def test_a_rule_on_the_source_and_state_receives_the_documented_envelope(aws: None) -> None:
+def test_a_rule_on_the_source_and_state_receives_the_documented_envelope(in_process_aws: None) -> None:
     sqs, url = queue_for_rule({"source": ["faceswap"], "detail-type": ["FaceSwap Job State Change"],
                                "detail": {"state": ["FAILED"]}})
     items = [item(1, "STARTED"), item(2, "FAILED")]
@@ -143,7 +132,7 @@ class _Context:
 
 
 @pytest.fixture
-def stream_batch(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def stream_batch(in_process_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A job that succeeded and an upload that was rejected, as Lambda hands the table's stream to the function."""
     for name, value in {"BUCKET_NAME": "media", "RESULTS_PREFIX": "results/", "EVENT_BUS_NAME": "default",
                         "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "FaceSwapTest"}.items():
