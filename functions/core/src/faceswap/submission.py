@@ -104,14 +104,9 @@ class Submission:
         self.claims.mark_creating(job.job_id, token, admitted_at)  # ClaimLost: another attempt owns the job
         try:
             task = client.create_task(**files, dst_duration=dst_duration(facts.duration_seconds))
-        except RateLimited as exc:  # 429: "not processed", the one answer that proves nothing was created
-            return self.wait(job, token, facts, self.admission.vendor_busy(request, exc.retry_after_seconds))
-        except ServerError as exc:
-            if client.server_error_means_not_created:  # the deployer's choice: then a 5xx is back-pressure too
-                return self.wait(job, token, facts, self.admission.vendor_busy(request, None))
-            self.admission.release(job.job_id)
-            return self.report.failed(job.job_id, uncertain_create(exc))
         except YouCamError as exc:
+            if _not_created(exc, client):
+                return self.wait(job, token, facts, self.admission.vendor_busy(request, _retry_after(exc)))
             self.admission.release(job.job_id)
             report = uncertain_create(exc) if exc.retryable else ErrorReport.from_exception(exc)
             return self.report.failed(job.job_id, report)
@@ -151,6 +146,12 @@ class Submission:
 def _back_pressure(exc: YouCamError) -> bool:
     """Before the task exists, a 429, a 5xx or a timeout only says "not now": nothing was spent."""
     return isinstance(exc, RateLimited | ServerError) or (isinstance(exc, UploadRejected) and exc.retryable)
+
+
+def _not_created(exc: YouCamError, client: YouCamClient) -> bool:
+    """A create answered 429 ("not processed", the one answer that proves nothing was created), or a 5xx where the
+    deployer said a 5xx means "not created" (faceswap:retry_create_on_server_error): back-pressure, not a failure."""
+    return isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and client.server_error_means_not_created)
 
 
 def _retry_after(exc: YouCamError) -> float | None:
