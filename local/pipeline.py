@@ -7,6 +7,7 @@ Used by `make demo`, the end-to-end tests and `faceswap --local`.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ class LocalPipeline:
         self._time_scale = time_scale
         self._ports = ports or LocalPorts()
         self._exit = ExitStack()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
         self.emulator: Emulator
         self.stack: LocalStack
 
@@ -94,7 +97,11 @@ class LocalPipeline:
         return str(self.stack.api.url_for("/webhook"))
 
     def client(self, service: str) -> Any:
-        return self.stack.client(service)
+        """One client per service, reused (thread-safe): creating one costs more CPU than most calls."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self.stack.client(service)
+            return self._clients[service]
 
     def _configure_secrets(self) -> None:
         """What a user does after `cdk deploy`: put the vendor key and webhook secret into Secrets Manager."""

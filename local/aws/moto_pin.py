@@ -75,6 +75,12 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "moto.sqs.models.SQSBackend.change_message_visibility",
     ),
     "event_sources": ("moto.awslambda.models.LambdaBackend.create_event_source_mapping",),
+    "moto_speed": (
+        "moto.backends.list_of_moto_modules",
+        f"{_SFN}.asl.component.state.exec.state_task.lambda_eval_utils.boto_client_for",
+        *(f"{_TASKS}.state_task_service_{module}.boto_client_for"
+          for module in ("aws_sdk", "dynamodb", "events", "sfn", "sns", "sqs")),
+    ),
     "s3_presign": ("moto.s3.responses.S3Response.key_response", "moto.s3.responses.S3Response.bucket_response"),
     "lambda_runtime": (
         "moto.awslambda.models.LambdaFunction._invoke_lambda",

@@ -13,7 +13,7 @@
   and answers a closed task with an error its server cannot serialize (an HTTP 500). Until then a heartbeat is
   accepted even if the task has no `HeartbeatSeconds` (moto: InvalidToken).
 - SendTask* calls look only at executions whose interpreter has started: moto walks every RUNNING execution,
-  and one started a moment ago has no environment yet, so the call failed with a 500 (AttributeError).
+  and one started a moment ago has no environment (nor status) yet, so the call failed with a 500 (AttributeError).
 """
 
 from __future__ import annotations
@@ -136,7 +136,9 @@ def _until_spent(heartbeat: Any) -> Any:
 
 def _started_only(get_executions: Any) -> Any:
     def started_executions(self: Any, execution_status: Any = None) -> list[Any]:
-        return [e for e in get_executions(self, execution_status)
-                if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
+        # Filtered before moto reads a status: one being started has none yet (its `status` raises).
+        started = [e for e in get_executions(self, None)
+                   if getattr(getattr(e, "exec_worker", None), "env", None) is not None and e.exec_status is not None]
+        return [e for e in started if execution_status is None or execution_status == e.status]
 
     return started_executions

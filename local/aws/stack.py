@@ -32,6 +32,7 @@ from local.aws import (
     event_sources,
     eventbridge,
     moto_pin,
+    moto_speed,
     s3_presign,
     sfn_integrations,
     sqs_queues,
@@ -47,7 +48,7 @@ from local.aws.server import MotoServer
 
 # The shim modules LocalStack installs (through `moto_pin.patched`, which checks moto first), in this order.
 SHIMS = (time_warp, cfn_shims, eventbridge, stop_execution, dynamodb_atomic, sfn_integrations, sqs_queues,
-         event_sources, s3_presign)
+         event_sources, s3_presign, moto_speed)
 
 
 class LocalStack:
