@@ -2,8 +2,9 @@
 
 S3 events wait in the start queue (SQS). The start function's event source mapping runs at most `concurrency`
 invocations at a time, each with a batch of up to 10 visible messages, one message after another:
-validate (first delivery only) -> try_admit -> Admitted: upload -> create -> mark_created, vendor_ok (the job's
-execution starts) | Wait: re-send the message with DelaySeconds, the ticket in it | Refused: error.json.
+validate (first delivery only) -> [a slot free now (one read)? upload] -> try_admit -> Admitted: create (upload
+first if not done) -> mark_created, vendor_ok (the job's execution starts) | Wait: near the front, upload (once);
+re-send the message with DelaySeconds, the ticket in it | Refused: error.json. Uploads happen once per job.
 The mapping deletes the batch when the invocation ends. A task ends after its processing time; the Finalize path
 releases the slot a little later. The vendor answers 429 above its running-task cap or its create rate, and during
 an outage window. Every admission call is faceswap.admission's own code on a MemoryItem (bench/admission_memory).
@@ -11,6 +12,7 @@ an outage window. Every admission call is faceswap.admission's own code on a Mem
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -61,6 +63,7 @@ class Job:
     processing: float
     ticket: QueueTicket | None = None
     first_delivery: bool = True
+    uploaded: bool = False  # its inputs are at the vendor (sent ahead while near the front, or once admitted)
     deliveries: int = 0
     admitted_at: float | None = None
     created_at: float | None = None
@@ -83,18 +86,17 @@ class Vendor:
         self.running = 0
         self.balance = scenario.credit_units if scenario.credit_units is not None else 10**12
         self.calls: Counter[str] = Counter()
-        self._creates: deque[float] = deque()
+        self._creates: list[float] = []  # create times, sorted: calls are stamped with their own clocks
 
     def busy(self, now: float) -> bool:
-        """429 for this create: an outage, the running-task cap, or the create rate (1 s window)."""
-        while self._creates and self._creates[0] <= now - 1:
-            self._creates.popleft()
+        """429 for this create: an outage, the running-task cap, or the create rate (the 1 s before `now`)."""
         out = self._scenario.outage
+        in_window = bisect.bisect_right(self._creates, now) - bisect.bisect_right(self._creates, now - 1)
         return bool(out and out[0] <= now < out[1]) or self.running >= self._scenario.cap or (
-            len(self._creates) >= self._scenario.vendor_create_limit)
+            in_window >= self._scenario.vendor_create_limit)
 
     def start(self, now: float, units: int) -> None:
-        self._creates.append(now)
+        bisect.insort(self._creates, now)
         self.running += 1
         self.balance -= units
 
@@ -155,18 +157,29 @@ class World:
             clock.spend(self.timing.validate)
             job.first_delivery = False
         control = self._control(clock, caller=id(batch))
-        decision = control.try_admit(AdmissionRequest(job.id, job.units, job.ticket))
+        request = AdmissionRequest(job.id, job.units, job.ticket)
+        if not job.uploaded and control.would_admit(request):  # inputs first, then the slot
+            clock.spend(self._upload(job))
+        decision = control.try_admit(request)
         if isinstance(decision, Admitted):
             job.admitted_at = clock.t
             self._trace_holders(clock.t)
-            self._at(clock.t + self.rng.uniform(*self.timing.upload), self._create, batch, index, control, clock)
+            self._at(clock.t + self._upload(job), self._create, batch, index, control, clock)
             return
         if isinstance(decision, Wait):
+            if decision.inputs_ahead:
+                clock.spend(self._upload(job))
             self._requeue(job, decision, clock)
         else:
             job.outcome = decision.code
             clock.spend(0.02)  # error.json
         self._at(clock.t, self._process, batch, index + 1)
+
+    def _upload(self, job: Job) -> float:
+        """Seconds to upload the job's inputs, once per job."""
+        seconds = 0.0 if job.uploaded else self.rng.uniform(*self.timing.upload)
+        job.uploaded = True
+        return seconds
 
     def _create(self, batch: list[Job], index: int, control: AdmissionControl, clock: CallClock) -> None:
         job = batch[index]

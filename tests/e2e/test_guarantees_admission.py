@@ -73,6 +73,9 @@ def test_a_burst_runs_within_the_vendors_cap_and_every_job_completes(admitting: 
     # Most waited in the queue, visibly; a job that arrived when a slot was free (and no waiting job claimed it)
     # took it at once.
     assert len(queued) >= BURST // 2, len(queued)
+    # Jobs near the front uploaded their inputs while they waited (once: see the registrations above), so that the
+    # slot they got went straight to the create call.
+    assert any(_uploaded_before_admission(pipeline.job_record(job) or {}) for job in queued)
 
 
 def test_a_vendor_that_pushes_back_delays_jobs_but_fails_none(admitting: LocalPipeline, small_clip: Path,
@@ -164,6 +167,11 @@ def _file_names(job: str) -> tuple[str, str]:
 def _all_queued(pipeline: LocalPipeline, jobs: list[str]) -> list[dict[str, Any]] | None:
     statuses = [pipeline.read_json(f"results/{job}/status.json") for job in jobs]
     return [s for s in statuses if s] if all(s and s["state"] == "QUEUED" for s in statuses) else None
+
+
+def _uploaded_before_admission(record: dict[str, Any]) -> bool:
+    files, admitted = record.get("vendor_files", {}).get("M"), record.get("admitted_epoch", {}).get("N")
+    return bool(files and admitted) and int(files["uploaded_epoch"]["N"]) < int(admitted)
 
 
 def _reason(pipeline: LocalPipeline, job: str) -> str | None:

@@ -27,6 +27,7 @@ from faceswap.admission.policy import (
     apply_reading,
     available_units,
     decide,
+    inputs_ahead,
     record_vendor_busy,
     tokens_at,
 )
@@ -104,6 +105,10 @@ def test_free_slots_the_numbered_jobs_leave_unclaimed_go_to_whoever_asks() -> No
     never_served = fresh(next_ticket=50, served=0)
     assert ask(never_served).decision == Admitted("j")
     assert reason(ask(replace(stalled, served_at=NOW - S.queue_stall_seconds + 1))) == NO_SLOT
+    # With short tasks the numbered jobs have stalled sooner: after a quarter of the measured hold time (20 s).
+    short_holds = replace(stalled, hold_sum=200.0, hold_count=10.0)
+    assert ask(replace(short_holds, served_at=NOW - 5)).decision == Admitted("j")
+    assert reason(ask(replace(short_holds, served_at=NOW - 4))) == NO_SLOT
 
 
 def test_an_expired_lease_frees_its_slot() -> None:
@@ -167,3 +172,13 @@ def test_a_job_that_waited_too_long_is_refused_with_its_own_code() -> None:
     assert step.decision.report().code == QUEUE_WAIT_EXCEEDED
     # ...but one that can go now goes, however long it waited
     assert ask(fresh(), ticket=QueueTicket(7, NOW - 7200)).decision == Admitted("j")
+
+
+def test_inputs_go_ahead_only_for_the_next_round_that_the_balance_pays_for() -> None:
+    queue = fresh(next_ticket=10, served=4)  # six numbered jobs waiting: tickets 5..10 at places 1..6
+    assert [inputs_ahead(queue, QueueTicket(n, NOW), 1, S) for n in (5, 7, 8)] == [True, True, False]  # cap 3
+    assert not inputs_ahead(queue, QueueTicket(0, NOW), 1, S)  # a newcomer is behind all six
+    paid_for_two = replace(queue, credit_balance=2)
+    # Each job ahead is taken to cost as much as this one: place 2 needs 2 units (4 for a 2-unit job), place 3 three.
+    assert [inputs_ahead(paid_for_two, QueueTicket(n, NOW), 1, S) for n in (5, 6, 7)] == [True, True, False]
+    assert not inputs_ahead(paid_for_two, QueueTicket(6, NOW), 2, S)

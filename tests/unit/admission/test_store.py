@@ -62,6 +62,33 @@ def test_admits_up_to_the_cap_then_numbers_the_waiters(store: DynamoAdmissionSto
     assert state is not None and set(state.holders) == {"a", "b"} and state.next_ticket == 2
 
 
+def test_only_the_next_round_of_waiters_is_told_to_send_its_inputs_ahead(store: DynamoAdmissionStore,
+                                                                         clock: Clock) -> None:
+    c = control(store, clock)
+    admit(c, "a")
+    admit(c, "b")
+    waits = [admit(c, j) for j in ("c", "d", "e")]  # places 1, 2, 3 behind a cap of 2
+    assert [w.inputs_ahead for w in waits] == [True, True, False]
+    c.vendor_busy(AdmissionRequest("x", 1), retry_after=None)
+    c.vendor_busy(AdmissionRequest("y", 1), retry_after=None)  # the breaker opens: the vendor is pushing back
+    held_back = c.try_admit(AdmissionRequest("c", 1, waits[0].ticket))
+    assert isinstance(held_back, Wait) and held_back.reason == BREAKER_OPEN and not held_back.inputs_ahead
+
+
+def test_would_admit_reads_once_writes_nothing_and_says_no_until_the_balance_is_read(
+        table: Any, store: DynamoAdmissionStore, clock: Clock) -> None:
+    c = control(store, clock, credit=lambda: 10)
+    with dynamodb_calls(table) as calls:
+        assert c.would_admit(AdmissionRequest("a", 1)) is False  # the balance must be read first: try_admit does
+    assert calls == ["BatchGetItem"]  # the item and its queue counter, in one read
+    admit(c, "a")
+    assert c.would_admit(AdmissionRequest("b", 1)) is True
+    admit(c, "b")
+    assert c.would_admit(AdmissionRequest("c", 1)) is False  # both slots held
+    state = store.read()
+    assert state is not None and set(state.holders) == {"a", "b"} and state.next_ticket == 0
+
+
 def test_a_retried_start_keeps_its_slot(store: DynamoAdmissionStore, clock: Clock) -> None:
     c = control(store, clock)
     admit(c, "a")

@@ -1,7 +1,8 @@
 """A claimed, checked job on its way to the vendor: admission, inputs, the create-task call, the record, the run.
 
-    admission (a slot, a create token, credit) ─wait─> back to the start queue (QUEUED), with the delay it asks for
-        └─admitted─> inputs (upload once, or presigned URLs) → mark "creating" → create task → record → execution
+    inputs uploaded (once) if a slot is free now ─> admission (a slot, a create token, credit)
+        ├─wait─> (near the front: inputs uploaded, once) back to the start queue (QUEUED), with the delay it asks for
+        └─admitted─> inputs (the uploaded ids, or presigned URLs) → mark "creating" → create task → record → run
 A 429 or a timeout on the way (nothing created) is back-pressure, not a failure: the slot is given back, the
 breaker counts it, and the job goes back to the queue after Retry-After. A 5xx or a lost answer of the create call
 is ambiguous (the task may exist and be billed): it is reported, never retried blindly.
@@ -52,12 +53,19 @@ class Submission:
     queue: StartQueue
     report: Reporter
     settings: PipelineSettings
-    vendor: Callable[[], YouCamClient]  # called only once the job is admitted
+    vendor: Callable[[], YouCamClient]  # called only once the job is admitted or near the front
     clock: Callable[[], float]
 
     def submit(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
                ticket: QueueTicket | None = None) -> StartOutcome:
         request = AdmissionRequest(job.job_id, billable_units(facts.duration_seconds), ticket)
+        if not self.inputs.sent(record) and self.admission.would_admit(request):
+            # The slot is taken once the inputs are at the vendor: it goes straight to the create call, and the
+            # creates keep to the token bucket (an upload's length does not shift them).
+            sent = self._send_inputs(job, token, facts, record, request)
+            if isinstance(sent, StartOutcome):
+                return sent
+            record = sent
         try:
             decision = self.admission.try_admit(request)
         except YouCamError as exc:  # reading the balance: the vendor pushes back, or refuses the key
@@ -65,6 +73,10 @@ class Submission:
                 return self.report.failed(job.job_id, ErrorReport.from_exception(exc))
             decision = self.admission.vendor_busy(request, _retry_after(exc))
         if isinstance(decision, Wait):
+            if decision.inputs_ahead and not self.inputs.sent(record):
+                sent = self._send_inputs(job, token, facts, record, request)
+                if isinstance(sent, StartOutcome):
+                    return sent
             return self.wait(job, token, facts, decision)
         if isinstance(decision, Refused):
             return self.report.failed(job.job_id, decision.report())
@@ -82,6 +94,18 @@ class Submission:
         first = self.claims.mark_queued(job.job_id, token, queue_token, wait.reason, t.queued_at, facts)
         self.report.queued(job.job_id, first, wait.reason, self.clock() - t.queued_at)
         return StartOutcome("queued", job.job_id, wait.reason)
+
+    def _send_inputs(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
+                     request: AdmissionRequest) -> dict[str, Any] | StartOutcome:
+        """Upload mode: the inputs go to the vendor before the job holds a slot (once: the file ids are kept), when
+        a slot is free for it now or it is near the front. Credit was checked; nothing is spent. Returns the record
+        with the file ids, or how the job ended up (back to the queue after a 429, or failed on a refused file)."""
+        try:
+            return self.inputs.send_ahead(job, token, facts, record, self.vendor())
+        except YouCamError as exc:
+            if _back_pressure(exc):
+                return self.wait(job, token, facts, self.admission.vendor_busy(request, _retry_after(exc)))
+            return self.report.failed(job.job_id, ErrorReport.from_exception(exc))
 
     def _admitted(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
                   request: AdmissionRequest) -> StartOutcome:

@@ -46,10 +46,25 @@ class VendorInputs:
         reused = self._reusable(record)
         if reused is not None:
             return reused
+        files = self._upload(job, token, facts, client)
+        return {"src_file_id": files["src"], "ref_file_id": files["ref"]}
+
+    def sent(self, record: dict[str, Any]) -> bool:
+        """Nothing to send ahead of the create call: URL mode, or both files uploaded and still valid."""
+        return self.mode == URL or self._reusable(record) is not None
+
+    def send_ahead(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
+                   client: YouCamClient) -> dict[str, Any]:
+        """Both files to the vendor before the job takes its slot: the record as a later `for_task` must see it."""
+        if self.sent(record):
+            return record
+        return {**record, "vendor_files": self._upload(job, token, facts, client)}
+
+    def _upload(self, job: JobSpec, token: str, facts: InputFacts, client: YouCamClient) -> dict[str, Any]:
         src = upload_to_vendor(self.s3, self.bucket, job.video_key, facts.video_bytes, client)
         ref = upload_to_vendor(self.s3, self.bucket, job.face_key, facts.face_bytes, client)
         self.claims.record_vendor_files(job.job_id, token, src, ref)
-        return {"src_file_id": src, "ref_file_id": ref}
+        return {"src": src, "ref": ref, "uploaded_epoch": int(self.clock())}
 
     def _presigned(self, key: str) -> str:
         return self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},

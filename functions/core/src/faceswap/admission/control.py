@@ -20,6 +20,7 @@ from faceswap.admission.model import (
     VENDOR_BUSY,
     AdmissionRequest,
     AdmissionState,
+    Admitted,
     Decision,
     QueueTicket,
     Wait,
@@ -30,6 +31,7 @@ from faceswap.admission.policy import (
     breaker_open,
     credit_needs_reading,
     decide,
+    inputs_ahead,
     record_vendor_busy,
     without_holder,
 )
@@ -69,10 +71,19 @@ class AdmissionControl:
             if step.served_delta and not step.write:
                 self._store.leave_queue()  # a numbered job refused: it leaves the queue count
             if isinstance(step.decision, PendingWait):
-                return self._wait(step.state, step.decision.reason, step.decision.ticket, now)
+                return self._wait(step.state, step.decision.reason, step.decision.ticket, now, request.units)
             return step.decision
         ticket = request.ticket or QueueTicket(0, self._clock())
         return Wait(CONTENTION, self._delay(state, CONTENTION, ticket, self._clock()), ticket)
+
+    def would_admit(self, request: AdmissionRequest) -> bool:
+        """Whether try_admit would admit the job now, as far as one read tells (nothing written): a job asks before
+        it uploads, so that it takes its slot only once its inputs are at the vendor. No while the balance must be
+        read again (only try_admit reads it): credit is checked before anything is uploaded."""
+        state, now = self._read()
+        if self._wants_credit(state, now):
+            return False
+        return isinstance(decide(state, request, now, self._settings).decision, Admitted)
 
     def mark_created(self, job_id: str) -> bool:
         """The vendor task exists: the slot's lease lasts the run now, and its units count as charged."""
@@ -127,10 +138,12 @@ class AdmissionControl:
         assert self._credit_source is not None
         return CreditReading(int(self._credit_source()), now)  # `now` was taken before the call: conservative
 
-    def _wait(self, state: AdmissionState, reason: str, ticket: QueueTicket, now: float) -> Wait:
+    def _wait(self, state: AdmissionState, reason: str, ticket: QueueTicket, now: float, units: int) -> Wait:
         if reason in QUEUE_REASONS and ticket.number == 0:
             ticket = replace(ticket, number=self._store.take_ticket())
-        return Wait(reason, self._delay(state, reason, ticket, now), ticket)
+        # Not while the breaker is open or credit is short: the vendor is pushing back, or the job may never run.
+        ahead = reason in (NO_SLOT, NO_TOKEN) and inputs_ahead(state, ticket, units, self._settings)
+        return Wait(reason, self._delay(state, reason, ticket, now), ticket, inputs_ahead=ahead)
 
     def _delay(self, state: AdmissionState, reason: str, ticket: QueueTicket, now: float,
                not_before: float = 0.0) -> int:

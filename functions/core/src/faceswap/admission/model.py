@@ -74,6 +74,9 @@ class Wait:
     reason: str
     delay_seconds: int  # <= 900 (SQS DelaySeconds); a longer wait is several waits
     ticket: QueueTicket  # put it into the re-sent message
+    # Near the front (a slot is expected within about one hold time): the job's inputs may go to the vendor now,
+    # so that its slot, once taken, goes straight to the create call instead of standing idle through uploads.
+    inputs_ahead: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from faceswap.admission.settings import AdmissionSettings
 
 HOLD_WINDOW = 200  # releases the hold-time mean remembers (older ones weigh half once this many are counted)
 CREDIT_CLOCK_SKEW_SECONDS = 2.0  # Lambda clocks differ a little: a task created this close to a read counts as new
+STALL_HOLDS = 0.25  # numbered jobs that left free slots unclaimed this many hold times have stalled (queue_stalled)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,10 @@ def tokens_at(state: AdmissionState, now: float, settings: AdmissionSettings) ->
 
 
 def queue_stalled(state: AdmissionState, now: float, settings: AdmissionSettings) -> bool:
-    return not state.served_at or now - state.served_at >= settings.queue_stall_seconds
+    """No numbered job took a slot for a while (or ever): they are not coming yet (their re-sent messages are behind
+    first deliveries), so a free slot may go to whoever asks. "A while": a quarter of a hold time, at most 30 s."""
+    patience = min(settings.queue_stall_seconds, STALL_HOLDS * hold_estimate(state, settings))
+    return not state.served_at or now - state.served_at >= patience
 
 
 def queued(state: AdmissionState) -> int:
@@ -157,6 +161,14 @@ def position(state: AdmissionState, ticket: QueueTicket) -> int:
     if ticket.number == 0:
         return queued(state) + 1
     return max(1, ticket.number - state.served)
+
+
+def inputs_ahead(state: AdmissionState, ticket: QueueTicket, units: int, settings: AdmissionSettings) -> bool:
+    """A waiting job may send its inputs to the vendor now: it is in the next round (a slot within about one hold
+    time) and the balance, as far as it is known, pays for it after the jobs ahead of it (taken to cost as much)."""
+    place = position(state, ticket)
+    paid = state.credit_balance is None or available_units(state) >= place * units
+    return place <= settings.max_tasks_in_flight and paid
 
 
 def hold_estimate(state: AdmissionState, settings: AdmissionSettings) -> float:

@@ -47,8 +47,9 @@ class AdmissionSettings:
     min_recheck_seconds: int = 2  # a waiting job never re-checks sooner
     max_recheck_seconds: int = SQS_MAX_DELAY_SECONDS
     initial_hold_seconds: float = 120  # slot hold time assumed until releases have measured it
-    # Free slots that no numbered job has claimed for this long go to whoever asks (a burst's first deliveries,
-    # while the numbered jobs' messages are still behind them in the queue): the queue's order yields to idle slots.
+    # Free slots that no numbered job has claimed for this long (or a quarter of a hold time, if shorter) go to
+    # whoever asks (a burst's first deliveries, while the numbered jobs' messages are still behind them in the
+    # queue): the queue's order yields to idle slots.
     queue_stall_seconds: float = 30
 
     def __post_init__(self) -> None:
