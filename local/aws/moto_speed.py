@@ -35,7 +35,7 @@ from local.aws.patches import Patches
 CLIENT_USERS = (lambda_eval_utils, state_task_service_aws_sdk, state_task_service_dynamodb, state_task_service_events,
                 state_task_service_sfn, state_task_service_sns, state_task_service_sqs)
 _patches = Patches()
-_clients: dict[tuple[str, str, int], Any] = {}
+_clients: dict[tuple[str, str, str], Any] = {}
 _clients_lock = threading.Lock()
 
 
