@@ -25,6 +25,9 @@ from local.pipeline import LocalPipeline, function_environment
 NAME, TITLE = "burst", "6 Burst through the local stack (admission)"
 JOBS, CAP, PROCESSING_SECONDS = 200, 20, 20.0
 SMOKE = (12, 3, 2.0)
+# The emulated vendor sets no create rate: the deployment's own (faceswap:max_creates_per_second) is set to start the
+# cap's worth of tasks within a few seconds, not the default 2/s's 10 s (a ramp the ideal does not count).
+CREATES_PER_SECOND = 5
 WARM_UP_JOBS = 4  # as many as the local runtime runs of one function at once
 UTILISATION_TARGET, MAKESPAN_TARGET = 0.9, 1.2
 START = "PipelineIngestStartJob"
@@ -64,7 +67,8 @@ def run(ctx: BenchContext) -> SectionResult:
     plot = plot_against_cap({"running at the vendor": figures.timeline}, cap, f"{jobs} uploads at once, local stack",
                             "minutes since the uploads", PLOT) if not ctx.smoke else None
     result.note(f"Deployed local stack; the emulated vendor runs each task {processing:g} s and at most {cap} at once "
-                f"(it would answer 429 beyond); faceswap:max_tasks_in_flight = {cap}; no face pre-check; "
+                f"(it would answer 429 beyond); faceswap:max_tasks_in_flight = {cap}, max_creates_per_second = "
+                f"{CREATES_PER_SECOND}; no face pre-check; "
                 f"{WARM_UP_JOBS} warm-up jobs first. "
                 f"Running tasks over time: {plot.relative_to(ROOT) if plot else 'not drawn in a smoke run'}.")
     return result
@@ -72,7 +76,8 @@ def run(ctx: BenchContext) -> SectionResult:
 
 def measure(pipeline: LocalPipeline, media: tuple[Path, Path], jobs: int, cap: int,
             processing: float) -> BurstFigures:
-    env = {"MAX_TASKS_IN_FLIGHT": str(cap), "MIN_RECHECK_SECONDS": "1", "FACE_DETECTOR_FUNCTION": "",
+    env = {"MAX_TASKS_IN_FLIGHT": str(cap), "MAX_CREATES_PER_SECOND": str(CREATES_PER_SECOND),
+           "CREATE_BURST": str(CREATES_PER_SECOND), "MIN_RECHECK_SECONDS": "1", "FACE_DETECTOR_FUNCTION": "",
            "ADMISSION_INITIAL_HOLD_SECONDS": str(processing)}
     try:
         with function_environment(pipeline, START, **env):
