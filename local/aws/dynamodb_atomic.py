@@ -2,7 +2,8 @@
 reads an item's old image (`ReturnValues=ALL_OLD`) and checks its condition outside any lock, so two writes to one
 item can interleave (each then misses the other). The pipeline relies on that atomicity: the task token and the
 webhook meet on one item (faceswap.callbacks), and a job is claimed by a conditional put. This serializes moto's
-DynamoDB write handlers (reads are unaffected).
+DynamoDB item handlers, the reads too: a read serializes the item while a write may change it in place (under load a
+BatchGetItem failed with "dictionary changed size during iteration").
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from moto.dynamodb.responses import DynamoHandler
 from local.aws.patches import Patches
 
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+READS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
 _lock = threading.Lock()
 _patches = Patches()
 
@@ -25,7 +27,7 @@ def install() -> None:
     """Idempotent; `uninstall()` restores moto."""
     if _patches.applied:
         return
-    for name in WRITES:
+    for name in WRITES + READS:
         _patches.apply(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
 
 
@@ -35,8 +37,8 @@ def uninstall() -> None:
 
 def _serialized(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
-    def write(self: DynamoHandler) -> Any:
+    def one_at_a_time(self: DynamoHandler) -> Any:
         with _lock:
             return handler(self)
 
-    return write
+    return one_at_a_time

@@ -57,7 +57,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
         f"{_SFN}.asl.eval.event.event_manager.EventManager.add_event",
     ),
     "dynamodb_atomic": tuple(f"moto.dynamodb.responses.DynamoHandler.{name}" for name in (
-        "put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")),
+        "put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items",
+        "get_item", "batch_get_item", "query", "scan", "transact_get_items")),
     "sfn_integrations": (
         f"{_TASKS}.state_task_service_sfn.StateTaskServiceSfn._normalise_parameters",
         f"{_TASKS}.state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_parameters",
