@@ -2,7 +2,7 @@
 
 S3 events wait in the start queue (SQS). The start function's event source mapping runs at most `concurrency`
 invocations at a time, each with a batch of up to 10 visible messages, one message after another:
-validate (first delivery only) -> [a slot free now (one read)? upload] -> try_admit -> Admitted: create (upload
+validate (first delivery only) -> try_admit -> SendInputs: upload, try_admit again | Admitted: create (upload
 first if not done) -> mark_created, vendor_ok (the job's execution starts) | Wait: near the front, upload (once);
 re-send the message with DelaySeconds, the ticket in it | Refused: error.json. Uploads happen once per job.
 The mapping deletes the batch when the invocation ends. A task ends after its processing time; the Finalize path
@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.admission_memory import CallClock, MemoryItem
-from faceswap.admission import AdmissionControl, AdmissionRequest, AdmissionSettings, Admitted, QueueTicket, Wait
+from faceswap.admission import (
+    AdmissionControl,
+    AdmissionRequest,
+    AdmissionSettings,
+    Admitted,
+    QueueTicket,
+    Refused,
+    SendInputs,
+    Wait,
+)
 
 
 @dataclass(frozen=True)
@@ -157,10 +166,10 @@ class World:
             clock.spend(self.timing.validate)
             job.first_delivery = False
         control = self._control(clock, caller=id(batch))
-        request = AdmissionRequest(job.id, job.units, job.ticket)
-        if not job.uploaded and control.would_admit(request):  # inputs first, then the slot
+        decision = control.try_admit(AdmissionRequest(job.id, job.units, job.ticket, inputs_sent=job.uploaded))
+        if isinstance(decision, SendInputs):  # inputs first, then the slot
             clock.spend(self._upload(job))
-        decision = control.try_admit(request)
+            decision = control.try_admit(AdmissionRequest(job.id, job.units, job.ticket))
         if isinstance(decision, Admitted):
             job.admitted_at = clock.t
             self._trace_holders(clock.t)
@@ -171,6 +180,7 @@ class World:
                 clock.spend(self._upload(job))
             self._requeue(job, decision, clock)
         else:
+            assert isinstance(decision, Refused), decision  # inputs sent: no SendInputs again
             job.outcome = decision.code
             clock.spend(0.02)  # error.json
         self._at(clock.t, self._process, batch, index + 1)

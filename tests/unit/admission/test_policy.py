@@ -19,6 +19,7 @@ from faceswap.admission import (
     Holders,
     QueueTicket,
     Refused,
+    SendInputs,
 )
 from faceswap.admission.policy import (
     CreditReading,
@@ -182,3 +183,11 @@ def test_inputs_go_ahead_only_for_the_next_round_that_the_balance_pays_for() -> 
     # Each job ahead is taken to cost as much as this one: place 2 needs 2 units (4 for a 2-unit job), place 3 three.
     assert [inputs_ahead(paid_for_two, QueueTicket(n, NOW), 1, S) for n in (5, 6, 7)] == [True, True, False]
     assert not inputs_ahead(paid_for_two, QueueTicket(6, NOW), 2, S)
+
+
+def test_a_job_whose_inputs_are_not_sent_takes_nothing_until_they_are() -> None:
+    step = decide(fresh(), AdmissionRequest("j", 1, None, inputs_sent=False), NOW, S)
+    assert step.decision == SendInputs("j") and not step.write  # no slot, no token taken yet
+    held = fresh(holders=holding("j"))
+    assert decide(held, AdmissionRequest("j", 1, None, inputs_sent=False), NOW, S).decision == Admitted(
+        "j", already_held=True)  # a retried start that holds its slot keeps it

@@ -18,6 +18,7 @@ from faceswap.admission import (
     Admitted,
     DynamoAdmissionStore,
     Refused,
+    SendInputs,
     Wait,
 )
 from tests.unit.admission.conftest import Clock
@@ -75,18 +76,19 @@ def test_only_the_next_round_of_waiters_is_told_to_send_its_inputs_ahead(store: 
     assert isinstance(held_back, Wait) and held_back.reason == BREAKER_OPEN and not held_back.inputs_ahead
 
 
-def test_would_admit_reads_once_writes_nothing_and_says_no_until_the_balance_is_read(
-        table: Any, store: DynamoAdmissionStore, clock: Clock) -> None:
+def test_a_job_whose_inputs_are_not_sent_is_told_to_send_them_and_takes_nothing(table: Any,
+                                                                                store: DynamoAdmissionStore,
+                                                                                clock: Clock) -> None:
     c = control(store, clock, credit=lambda: 10)
-    with dynamodb_calls(table) as calls:
-        assert c.would_admit(AdmissionRequest("a", 1)) is False  # the balance must be read first: try_admit does
-    assert calls == ["BatchGetItem"]  # the item and its queue counter, in one read
-    admit(c, "a")
-    assert c.would_admit(AdmissionRequest("b", 1)) is True
-    admit(c, "b")
-    assert c.would_admit(AdmissionRequest("c", 1)) is False  # both slots held
+    first = c.try_admit(AdmissionRequest("a", 1, inputs_sent=False))
+    assert first == SendInputs("a")  # the balance was read before (credit before any upload); no slot, no token
     state = store.read()
-    assert state is not None and set(state.holders) == {"a", "b"} and state.next_ticket == 0
+    assert state is not None and not state.holders and state.credit_balance == 10
+    assert state.tokens == SETTINGS.create_burst
+    assert c.try_admit(AdmissionRequest("a", 1)) == Admitted("a")  # asked again once the inputs are sent
+    admit(c, "b")
+    wait = c.try_admit(AdmissionRequest("c", 1, inputs_sent=False))
+    assert isinstance(wait, Wait) and wait.reason == NO_SLOT  # no slot: it waits (and is numbered) as any job
 
 
 def test_a_retried_start_keeps_its_slot(store: DynamoAdmissionStore, clock: Clock) -> None:

@@ -1,6 +1,8 @@
 """A claimed, checked job on its way to the vendor: admission, inputs, the create-task call, the record, the run.
 
-    inputs uploaded (once) if a slot is free now ─> admission (a slot, a create token, credit)
+    admission (a slot, a create token, credit)
+        ├─send inputs─> upload both files (once per job), then admission again: the slot is taken only when the
+        │               create can follow at once
         ├─wait─> (near the front: inputs uploaded, once) back to the start queue (QUEUED), with the delay it asks for
         └─admitted─> inputs (the uploaded ids, or presigned URLs) → mark "creating" → create task → record → run
 A 429 or a timeout on the way (nothing created) is back-pressure, not a failure: the slot is given back, the
@@ -11,12 +13,21 @@ is ambiguous (the task may exist and be billed): it is reported, never retried b
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from faceswap.admission import AdmissionControl, AdmissionRequest, Admitted, QueueTicket, Refused, Wait
+from faceswap.admission import (
+    AdmissionControl,
+    AdmissionRequest,
+    Admitted,
+    Decision,
+    QueueTicket,
+    Refused,
+    SendInputs,
+    Wait,
+)
 from faceswap.errors import ErrorReport
 from faceswap.events import QueuedJob, QueuedStart, Ticket
 from faceswap.media import billable_units, dst_duration
@@ -58,20 +69,17 @@ class Submission:
 
     def submit(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
                ticket: QueueTicket | None = None) -> StartOutcome:
-        request = AdmissionRequest(job.job_id, billable_units(facts.duration_seconds), ticket)
-        if not self.inputs.sent(record) and self.admission.would_admit(request):
-            # The slot is taken once the inputs are at the vendor: it goes straight to the create call, and the
-            # creates keep to the token bucket (an upload's length does not shift them).
+        request = AdmissionRequest(job.job_id, billable_units(facts.duration_seconds), ticket,
+                                   inputs_sent=self.inputs.sent(record))
+        decision = self._ask(job, request)
+        if isinstance(decision, SendInputs):  # a slot is free: the inputs first, then the slot (asked again)
             sent = self._send_inputs(job, token, facts, record, request)
             if isinstance(sent, StartOutcome):
                 return sent
-            record = sent
-        try:
-            decision = self.admission.try_admit(request)
-        except YouCamError as exc:  # reading the balance: the vendor pushes back, or refuses the key
-            if not exc.retryable:
-                return self.report.failed(job.job_id, ErrorReport.from_exception(exc))
-            decision = self.admission.vendor_busy(request, _retry_after(exc))
+            record, request = sent, replace(request, inputs_sent=True)
+            decision = self._ask(job, request)
+        if isinstance(decision, StartOutcome):
+            return decision
         if isinstance(decision, Wait):
             if decision.inputs_ahead and not self.inputs.sent(record):
                 sent = self._send_inputs(job, token, facts, record, request)
@@ -80,8 +88,16 @@ class Submission:
             return self.wait(job, token, facts, decision)
         if isinstance(decision, Refused):
             return self.report.failed(job.job_id, decision.report())
-        assert isinstance(decision, Admitted)
+        assert isinstance(decision, Admitted), decision
         return self._admitted(job, token, facts, record, request)
+
+    def _ask(self, job: JobSpec, request: AdmissionRequest) -> Decision | StartOutcome:
+        try:
+            return self.admission.try_admit(request)
+        except YouCamError as exc:  # reading the balance: the vendor pushes back, or refuses the key
+            if not exc.retryable:
+                return self.report.failed(job.job_id, ErrorReport.from_exception(exc))
+            return self.admission.vendor_busy(request, _retry_after(exc))
 
     def wait(self, job: JobSpec, token: str, facts: InputFacts, wait: Wait, queue_token: str = "") -> StartOutcome:
         """Back to the queue: the message first, then the record that names it (a crash in between leaves a message
@@ -98,8 +114,9 @@ class Submission:
     def _send_inputs(self, job: JobSpec, token: str, facts: InputFacts, record: dict[str, Any],
                      request: AdmissionRequest) -> dict[str, Any] | StartOutcome:
         """Upload mode: the inputs go to the vendor before the job holds a slot (once: the file ids are kept), when
-        a slot is free for it now or it is near the front. Credit was checked; nothing is spent. Returns the record
-        with the file ids, or how the job ended up (back to the queue after a 429, or failed on a refused file)."""
+        a slot is free for it (SendInputs) or it is near the front (Wait.inputs_ahead). Credit was checked; nothing
+        is spent. Returns the record with the file ids, or how the job ended up (back to the queue after a 429, or
+        failed on a refused file)."""
         try:
             return self.inputs.send_ahead(job, token, facts, record, self.vendor())
         except YouCamError as exc:

@@ -7,11 +7,13 @@ UpdateItem on those two keys only. Decisions: pure functions (policy.py, delays.
 (control.py):
 
     control = AdmissionControl(DynamoAdmissionStore(table), AdmissionSettings.from_env(), time.time, credit_source)
-    decision = control.try_admit(AdmissionRequest(job_id, units, ticket_from_message))
-    Admitted -> upload, create; control.mark_created(job_id) once the task exists, control.vendor_ok()
+    decision = control.try_admit(AdmissionRequest(job_id, units, ticket_from_message, inputs_sent))
+    SendInputs -> upload the inputs (nothing was taken), then try_admit again with inputs_sent=True
+    Admitted -> create at once (inputs sent); control.mark_created(job_id) once the task exists, control.vendor_ok()
                 a 429/timeout before the task exists: control.vendor_busy(request, retry_after) -> Wait
                 the job ends (any way): control.release(job_id, held_seconds)
     Wait     -> re-send the job's message with DelaySeconds = delay_seconds and the ticket; delete this one
+                (inputs_ahead: near the front, upload the inputs first)
     Refused  -> error.json from decision.report(); 0 units spent
 
 Credit assumption: the vendor deducts a task's units when the task is created (the emulator does, and the
@@ -37,6 +39,7 @@ from faceswap.admission.model import (
     Holders,
     QueueTicket,
     Refused,
+    SendInputs,
     Wait,
 )
 from faceswap.admission.settings import AdmissionSettings
@@ -45,4 +48,4 @@ from faceswap.admission.store import ADMISSION_PK, AdmissionStore, DynamoAdmissi
 __all__ = ["ADMISSION_PK", "BREAKER_OPEN", "CONTENTION", "CREDIT_INSUFFICIENT", "CREDIT_SHORT", "NO_SLOT",
            "NO_TOKEN", "QUEUE_WAIT_EXCEEDED", "VENDOR_BUSY", "AdmissionControl", "AdmissionRequest",
            "AdmissionSettings", "AdmissionState", "AdmissionStore", "Admitted", "Decision", "DynamoAdmissionStore",
-           "Holder", "Holders", "QueueTicket", "Refused", "Wait"]
+           "Holder", "Holders", "QueueTicket", "Refused", "SendInputs", "Wait"]

@@ -20,7 +20,6 @@ from faceswap.admission.model import (
     VENDOR_BUSY,
     AdmissionRequest,
     AdmissionState,
-    Admitted,
     Decision,
     QueueTicket,
     Wait,
@@ -75,15 +74,6 @@ class AdmissionControl:
             return step.decision
         ticket = request.ticket or QueueTicket(0, self._clock())
         return Wait(CONTENTION, self._delay(state, CONTENTION, ticket, self._clock()), ticket)
-
-    def would_admit(self, request: AdmissionRequest) -> bool:
-        """Whether try_admit would admit the job now, as far as one read tells (nothing written): a job asks before
-        it uploads, so that it takes its slot only once its inputs are at the vendor. No while the balance must be
-        read again (only try_admit reads it): credit is checked before anything is uploaded."""
-        state, now = self._read()
-        if self._wants_credit(state, now):
-            return False
-        return isinstance(decide(state, request, now, self._settings).decision, Admitted)
 
     def mark_created(self, job_id: str) -> bool:
         """The vendor task exists: the slot's lease lasts the run now, and its units count as charged."""

@@ -61,12 +61,22 @@ class AdmissionRequest:
     job_id: str
     units: int  # what the job will cost (billable units), reserved from the cached balance when admitted
     ticket: QueueTicket | None = None  # from the job's last Wait; None on its first attempt
+    inputs_sent: bool = True  # False: its files are not at the vendor yet (admission answers SendInputs first)
 
 
 @dataclass(frozen=True)
 class Admitted:
     job_id: str
     already_held: bool = False  # a retried start: it keeps the slot it had
+
+
+@dataclass(frozen=True)
+class SendInputs:
+    """A slot and a create token are free for the job, but its inputs are not at the vendor: upload them, then ask
+    again. Nothing was taken: the slot goes to the job once its create can follow at once (the vendor's cap is not
+    held idle through uploads, and the creates keep to the token bucket)."""
+
+    job_id: str
 
 
 @dataclass(frozen=True)
@@ -90,4 +100,4 @@ class Refused:
         return ErrorReport("AdmissionRefused", self.code, self.message, self.what_to_fix)
 
 
-Decision = Admitted | Wait | Refused
+Decision = Admitted | SendInputs | Wait | Refused

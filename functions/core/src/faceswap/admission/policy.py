@@ -22,6 +22,7 @@ from faceswap.admission.model import (
     Holders,
     QueueTicket,
     Refused,
+    SendInputs,
 )
 from faceswap.admission.settings import AdmissionSettings
 
@@ -44,7 +45,7 @@ class PendingWait:
 
 @dataclass(frozen=True)
 class Step:
-    decision: Admitted | Refused | PendingWait
+    decision: Admitted | SendInputs | Refused | PendingWait
     state: AdmissionState  # as decided on (the read state plus reclaimed leases, refreshed credit...)
     write: bool  # state differs from the stored item and must be written (under the version condition)
     served_delta: int = 0  # 1 when a numbered job leaves the queue
@@ -63,6 +64,8 @@ def decide(state: AdmissionState, request: AdmissionRequest, now: float, setting
     blocked = _blocked(current, request, ticket, now, settings)
     if blocked is not None:
         return Step(blocked, current, changed, served_delta=_leaves(blocked, ticket))
+    if not request.inputs_sent:
+        return Step(SendInputs(request.job_id), current, changed)
     admitted = admit(current, request.job_id, request.units, now, settings)
     if ticket.number:
         admitted = replace(admitted, served_at=now)
