@@ -175,14 +175,14 @@ def test_a_job_that_waited_too_long_is_refused_with_its_own_code() -> None:
     assert ask(fresh(), ticket=QueueTicket(7, NOW - 7200)).decision == Admitted("j")
 
 
-def test_inputs_go_ahead_only_for_the_next_round_that_the_balance_pays_for() -> None:
+def test_inputs_go_ahead_only_for_the_next_round_and_only_while_credit_is_ample() -> None:
     queue = fresh(next_ticket=10, served=4)  # six numbered jobs waiting: tickets 5..10 at places 1..6
     assert [inputs_ahead(queue, QueueTicket(n, NOW), 1, S) for n in (5, 7, 8)] == [True, True, False]  # cap 3
     assert not inputs_ahead(queue, QueueTicket(0, NOW), 1, S)  # a newcomer is behind all six
-    paid_for_two = replace(queue, credit_balance=2)
-    # Each job ahead is taken to cost as much as this one: place 2 needs 2 units (4 for a 2-unit job), place 3 three.
-    assert [inputs_ahead(paid_for_two, QueueTicket(n, NOW), 1, S) for n in (5, 6, 7)] == [True, True, False]
-    assert not inputs_ahead(paid_for_two, QueueTicket(6, NOW), 2, S)
+    # Ample: the balance pays for the six waiting and two rounds of 3 starters besides (each costing as much).
+    assert inputs_ahead(replace(queue, credit_balance=12), QueueTicket(5, NOW), 1, S)
+    assert not inputs_ahead(replace(queue, credit_balance=11), QueueTicket(5, NOW), 1, S)
+    assert not inputs_ahead(replace(queue, credit_balance=12), QueueTicket(5, NOW), 2, S)
 
 
 def test_a_job_whose_inputs_are_not_sent_takes_nothing_until_they_are() -> None:
@@ -191,3 +191,5 @@ def test_a_job_whose_inputs_are_not_sent_takes_nothing_until_they_are() -> None:
     held = fresh(holders=holding("j"))
     assert decide(held, AdmissionRequest("j", 1, None, inputs_sent=False), NOW, S).decision == Admitted(
         "j", already_held=True)  # a retried start that holds its slot keeps it
+    short = fresh(credit_balance=2)  # less than a round of starters: the slot first, the upload after
+    assert decide(short, AdmissionRequest("j", 1, None, inputs_sent=False), NOW, S).decision == Admitted("j")

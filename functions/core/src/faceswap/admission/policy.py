@@ -28,6 +28,7 @@ from faceswap.admission.settings import AdmissionSettings
 
 HOLD_WINDOW = 200  # releases the hold-time mean remembers (older ones weigh half once this many are counted)
 CREDIT_CLOCK_SKEW_SECONDS = 2.0  # Lambda clocks differ a little: a task created this close to a read counts as new
+STARTER_ROUNDS = 2  # see credit_ample
 STALL_HOLDS = 0.25  # numbered jobs that left free slots unclaimed this many hold times have stalled (queue_stalled)
 
 
@@ -64,7 +65,7 @@ def decide(state: AdmissionState, request: AdmissionRequest, now: float, setting
     blocked = _blocked(current, request, ticket, now, settings)
     if blocked is not None:
         return Step(blocked, current, changed, served_delta=_leaves(blocked, ticket))
-    if not request.inputs_sent:
+    if not request.inputs_sent and credit_ample(current, request.units, settings):
         return Step(SendInputs(request.job_id), current, changed)
     admitted = admit(current, request.job_id, request.units, now, settings)
     if ticket.number:
@@ -168,10 +169,17 @@ def position(state: AdmissionState, ticket: QueueTicket) -> int:
 
 def inputs_ahead(state: AdmissionState, ticket: QueueTicket, units: int, settings: AdmissionSettings) -> bool:
     """A waiting job may send its inputs to the vendor now: it is in the next round (a slot within about one hold
-    time) and the balance, as far as it is known, pays for it after the jobs ahead of it (taken to cost as much)."""
-    place = position(state, ticket)
-    paid = state.credit_balance is None or available_units(state) >= place * units
-    return place <= settings.max_tasks_in_flight and paid
+    time) and credit is ample."""
+    return position(state, ticket) <= settings.max_tasks_in_flight and credit_ample(state, units, settings)
+
+
+def credit_ample(state: AdmissionState, units: int, settings: AdmissionSettings) -> bool:
+    """The balance (if checked) pays for every waiting job and two rounds of starters besides (the start function
+    runs at most max_tasks_in_flight at once), each taken to cost as much as this one: a job whose inputs go to the
+    vendor before it holds a slot (which would reserve its units) will not be refused for credit because of the
+    others. Otherwise it takes its slot first and uploads after, as before."""
+    return state.credit_balance is None or available_units(state) >= units * (
+        queued(state) + STARTER_ROUNDS * settings.max_tasks_in_flight)
 
 
 def hold_estimate(state: AdmissionState, settings: AdmissionSettings) -> float:
