@@ -28,26 +28,14 @@ from typing import Any
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_aws_sdk,
-    state_task_service_dynamodb,
-    state_task_service_events,
-    state_task_service_sfn,
-    state_task_service_sns,
-    state_task_service_sqs,
-)
 from moto.stepfunctions.parser.asl.eval.states import ContextObject
 
 from local.aws.lambda_worker import RECORDER_ENV, scrub_parameters, token_digest
 from local.aws.patches import Patches
 from local.aws.server import ACCOUNT_ID, REGION
+from local.aws.sfn_integrations import SERVICE_TASKS
 
 CALL_LOG_ENV = "LOCAL_AWS_CALL_LOG"
-# Step Functions' optimized and SDK integrations that call a service themselves (lambda:invoke goes through
-# `execute_lambda_function_integration`, patched on its own).
-_SERVICE_TASKS = (state_task_service_sfn.StateTaskServiceSfn, state_task_service_aws_sdk.StateTaskServiceAwsSdk,
-                  state_task_service_dynamodb.StateTaskServiceDynamoDB, state_task_service_sqs.StateTaskServiceSqs,
-                  state_task_service_sns.StateTaskServiceSns, state_task_service_events.StateTaskServiceEvents)
 
 _patches = Patches()
 _active: CallLog | None = None
@@ -82,7 +70,7 @@ class CallLog:
         if not _patches.applied:
             _patches.apply(lambda_eval_utils, "execute_lambda_function_integration",
                            _recorded_lambda_integration(lambda_eval_utils.execute_lambda_function_integration))
-            for cls in _SERVICE_TASKS:
+            for cls in SERVICE_TASKS:
                 _patches.apply(cls, "_eval_service_task", _recorded_service_task(cls._eval_service_task))
             _patches.apply(ContextObject, "update_task_token", _recorded_token(ContextObject.update_task_token))
         return self

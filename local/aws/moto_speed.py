@@ -13,27 +13,20 @@ the harness rather than the pipeline without these.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
 from moto import backends
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_aws_sdk,
-    state_task_service_dynamodb,
-    state_task_service_events,
-    state_task_service_sfn,
-    state_task_service_sns,
-    state_task_service_sqs,
-)
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 from local.aws.patches import Patches
+from local.aws.sfn_integrations import SERVICE_TASKS
 
-# The interpreter's modules that import `boto_client_for` by name (the integrations this stack's workflow uses).
-CLIENT_USERS = (lambda_eval_utils, state_task_service_aws_sdk, state_task_service_dynamodb, state_task_service_events,
-                state_task_service_sfn, state_task_service_sns, state_task_service_sqs)
+# The interpreter's modules that import `boto_client_for` by name: Lambda's and the service integrations'.
+CLIENT_USERS = (lambda_eval_utils, *(sys.modules[task.__module__] for task in SERVICE_TASKS))
 _patches = Patches()
 _clients: dict[tuple[str, str, str], Any] = {}
 _clients_lock = threading.Lock()

@@ -32,8 +32,20 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+    StateTaskServiceDynamoDB,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events import (
+    StateTaskServiceEvents,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
+    StateTaskServiceSns,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs import (
+    StateTaskServiceSqs,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import (
     CallbackNotifyConsumerError,
@@ -47,6 +59,10 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.aws.patches import Patches
 
+# Step Functions' optimized and SDK integrations that call a service themselves (lambda:invoke goes through
+# `lambda_eval_utils` instead): what the call recorder records and where the interpreter makes its clients.
+SERVICE_TASKS = (StateTaskServiceSfn, StateTaskServiceAwsSdk, StateTaskServiceDynamoDB, StateTaskServiceSqs,
+                 StateTaskServiceSns, StateTaskServiceEvents)
 _patches = Patches()
 _spending = threading.Lock()  # one SendTask* call at a time decides whether a token is still open
 _SPENT = "_local_spent_tokens"  # set on a CallbackPoolManager: tokens whose task was closed
