@@ -88,9 +88,7 @@ def measure(pipeline: LocalPipeline, media: tuple[Path, Path], jobs: int, cap: i
             pipeline.emulator.config.min_processing_seconds = processing
             names = [f"burst-{i:04d}" for i in range(jobs)]
             started = _upload_at_once(pipeline, names, *media)
-            pending = list(names)
-            eventually(lambda: _all_done(pipeline, pending), 120 + 4 * jobs * processing / cap, interval=1.0,
-                       what="every burst job done")
+            _wait_until_done(pipeline, names, 120 + 4 * jobs * processing / cap, "every burst job done")
     finally:
         pipeline.emulator.config.min_processing_seconds = 0.0
     return _figures(pipeline, names, started, cap)
@@ -102,8 +100,7 @@ def _warm_up(pipeline: LocalPipeline, media: tuple[Path, Path]) -> None:
     measures process start-up on two cores rather than admission."""
     names = [f"burst-warm-up-{i}" for i in range(WARM_UP_JOBS)]
     _upload_at_once(pipeline, names, *media)
-    pending = list(names)
-    eventually(lambda: _all_done(pipeline, pending), 120, interval=0.5, what="the warm-up jobs done")
+    _wait_until_done(pipeline, names, 120, "the warm-up jobs done")
 
 
 def _upload_at_once(pipeline: LocalPipeline, names: list[str], video: Path, face: Path) -> float:
@@ -115,6 +112,11 @@ def _upload_at_once(pipeline: LocalPipeline, names: list[str], video: Path, face
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda name: s3.put_object(Bucket=bucket, Key=f"jobs/{name}.json", Body=body), names))
     return started
+
+
+def _wait_until_done(pipeline: LocalPipeline, names: list[str], timeout: float, what: str) -> None:
+    pending = list(names)
+    eventually(lambda: _all_done(pipeline, pending), timeout, interval=1.0, what=what)
 
 
 def _all_done(pipeline: LocalPipeline, pending: list[str]) -> bool:

@@ -81,7 +81,7 @@ class Submission:
         if isinstance(decision, StartOutcome):
             return decision
         if isinstance(decision, Wait):
-            if decision.inputs_ahead and not self.inputs.sent(record):
+            if decision.inputs_ahead and not request.inputs_sent:
                 sent = self._send_inputs(job, token, facts, record, request)
                 if isinstance(sent, StartOutcome):
                     return sent
