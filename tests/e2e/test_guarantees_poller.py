@@ -17,8 +17,10 @@ CHECK_STATUS = "PipelineJobWorkflowCheckStatus"
 
 
 def test_pollers_hand_over_before_the_express_limit_and_keep_counting(pipeline: LocalPipeline, media: Media) -> None:
-    pipeline.emulator.config.polling_interval_seconds = 1
-    # Long enough for several pollers after the first, which may start cold (each poll hands over).
+    # 4 s between polls (0.2 s at the tests' time scale): at most 30 polls in the 6 s the task runs, under the stack's
+    # limit of 40 however fast a hand-over is, and long enough for several pollers after the first, which may start
+    # cold (each poll hands over). A 1 s interval relied on a slow harness to stay under the limit.
+    pipeline.emulator.config.polling_interval_seconds = 4
     pipeline.emulator.set_faults(webhook_drop=True, processing_delay_seconds=6)
     with function_environment(pipeline, CHECK_STATUS, POLLER_HAND_OVER_SECONDS="0"):  # every poll hands over
         job = pipeline.submit("g-hand-over", media.clip, media.face)
